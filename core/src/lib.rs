@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+pub mod error;
+pub mod twin;
+
+pub use error::{Error, ErrorCode, Result};
