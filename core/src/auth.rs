@@ -11,6 +11,7 @@ mod sas;
 
 pub use connection_string::{
     ConnectionString, DeviceAuth, DeviceConnectionString, ServiceAuth, ServiceConnectionString,
+    check_identity_id,
 };
 pub use host::HostPort;
 pub use key::SharedAccessKey;

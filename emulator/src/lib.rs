@@ -1,6 +1,38 @@
-//! The local IoT Hub twin emulator.
+//! A local Azure IoT Hub twin emulator: identity registry, durable twin store and the REST
+//! service API over TLS (the MQTT device endpoint and the query engine follow).
 //!
-//! Empty for now: the registry, durable twin store and REST API arrive with "Emulator part 1",
-//! the MQTT device endpoint with part 2 and the query engine with part 3 (see the issues).
-//! It already depends on `iothub-twin` so that both sides share one definition of SAS, the twin
-//! model, merge-patch and limits.
+//! Start it in-process (tests use ports 0 and `--in-memory`):
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use iothub_twin_emulator::{EmulatorConfig, RunningEmulator};
+//!
+//! let hub = RunningEmulator::start(EmulatorConfig::ephemeral()).await?;
+//! println!("REST on https://{}  CA {}", hub.https_addr, hub.ca_cert_path.display());
+//! println!("{}", hub.ready_line());
+//! hub.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! or run the `iothub-twin-emulator` binary, whose flags and ready line follow DESIGN.md's
+//! "emulator contract".
+
+mod auth;
+mod clock;
+mod config;
+mod error;
+mod policies;
+pub mod registry;
+mod rest;
+mod server;
+pub mod store;
+mod tls;
+pub mod twin_state;
+
+pub use config::EmulatorConfig;
+pub use error::HubError;
+pub use policies::{Permission, Policies, Policy};
+pub use rest::{AppState, MAX_BODY_BYTES, router};
+pub use server::RunningEmulator;
+pub use store::{Changes, DesiredNotification, Store};
+pub use twin_state::{DesiredChange, TwinState};

@@ -238,8 +238,12 @@ fn reason_of(error: Error) -> String {
     }
 }
 
-/// IoT Hub identity rule (spec §4.5): ≤ 128 ASCII letters, digits and ``-:.+%_#*?!(),=@;$'``.
-pub(crate) fn validate_identity_id(kind: &str, id: &str) -> Result<(), String> {
+/// Checks a device or module id against IoT Hub's rule (spec §4.5): 1 to 128 ASCII letters,
+/// digits and ``-:.+%_#*?!(),=@;$'``. The error names `kind` (e.g. "DeviceId").
+pub fn check_identity_id(kind: &str, id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err(format!("{kind} is empty"));
+    }
     if id.len() > 128 {
         return Err(format!("{kind} is longer than 128 characters"));
     }
@@ -300,10 +304,10 @@ impl DeviceConnectionString {
             .host("HostName")?
             .ok_or_else(|| fields.missing("HostName", "device"))?;
         let device_id = fields.require("DeviceId", "device")?.to_owned();
-        validate_identity_id("DeviceId", &device_id).map_err(Error::connection_string)?;
+        check_identity_id("DeviceId", &device_id).map_err(Error::connection_string)?;
         let module_id = fields.get("ModuleId").map(str::to_owned);
         if let Some(module) = &module_id {
-            validate_identity_id("ModuleId", module).map_err(Error::connection_string)?;
+            check_identity_id("ModuleId", module).map_err(Error::connection_string)?;
         }
         let (key, token, x509) = (fields.key()?, fields.token()?, fields.x509()?);
         let key_name = fields.key_name()?;

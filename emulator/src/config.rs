@@ -1,0 +1,49 @@
+//! How to run the emulator: the CLI flags of DESIGN.md's emulator contract, as a struct.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+/// Emulator settings; `Default` matches the binary's defaults.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// Durable state (SQLite, CA, server certificate); `None` = `--in-memory`.
+    pub data_dir: Option<PathBuf>,
+    /// Hub host name used in connection strings and checked in SAS `sr`.
+    pub hostname: String,
+    /// Listen address.
+    pub bind: IpAddr,
+    /// MQTT over TLS port (0 = a free port).
+    pub mqtt_port: u16,
+    /// REST API port (0 = a free port).
+    pub https_port: u16,
+    /// SAS devices to make sure exist.
+    pub devices: Vec<String>,
+    /// Emulator-only stand-in for Microsoft Entra: `Authorization: Bearer <token>` acts as owner.
+    pub entra_token: Option<String>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: Some(PathBuf::from("./.iothub-twin-emulator")),
+            hostname: "localhost".to_owned(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            mqtt_port: 8883,
+            https_port: 443,
+            devices: Vec::new(),
+            entra_token: None,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// In memory, on free ports of 127.0.0.1: what tests want.
+    pub fn ephemeral() -> Self {
+        Self {
+            data_dir: None,
+            mqtt_port: 0,
+            https_port: 0,
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The REST service API (spec §4): routing, and the request plumbing every endpoint shares.
+
+mod devices;
+mod twins;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use iothub_twin::ErrorCode;
+use serde_json::Value;
+
+use crate::error::HubError;
+use crate::policies::Policies;
+use crate::store::Store;
+
+/// Largest request body accepted; larger ones get `413 MessageTooLarge`.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The registry and twins.
+    pub store: Store,
+    /// Shared access policies.
+    pub policies: Arc<Policies>,
+    /// The hub's host name (`--hostname`), checked against SAS `sr`.
+    pub hostname: String,
+    /// `--entra-token`, when given.
+    pub entra_token: Option<String>,
+}
+
+/// The service API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/devices", get(devices::list_devices))
+        .route(
+            "/devices/{device_id}",
+            get(devices::get_device)
+                .put(devices::put_device)
+                .delete(devices::delete_device),
+        )
+        .route("/devices/{device_id}/modules", get(devices::list_modules))
+        .route(
+            "/devices/{device_id}/modules/{module_id}",
+            get(devices::get_module)
+                .put(devices::put_module)
+                .delete(devices::delete_module),
+        )
+        .route(
+            "/twins/{device_id}",
+            get(twins::get_twin)
+                .patch(twins::update_twin)
+                .put(twins::replace_twin),
+        )
+        .route(
+            "/twins/{device_id}/modules/{module_id}",
+            get(twins::get_twin)
+                .patch(twins::update_twin)
+                .put(twins::replace_twin),
+        )
+        .route_layer(middleware::from_fn(require_api_version))
+        .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Every call carries `?api-version=…` (spec §4.1); any date-shaped value is accepted.
+async fn require_api_version(request: Request, next: Next) -> Response {
+    let has_version = request.uri().query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            pair.strip_prefix("api-version=")
+                .is_some_and(|v| !v.is_empty())
+        })
+    });
+    if has_version {
+        next.run(request).await
+    } else {
+        HubError::new(
+            ErrorCode::InvalidProtocolVersion,
+            "the api-version query parameter is required, e.g. ?api-version=2021-04-12",
+        )
+        .into_response()
+    }
+}
+
+/// Unknown paths: 404 with an `InvalidOperation` body (IoT Hub's exact answer is undocumented).
+async fn no_such_endpoint() -> Response {
+    with_status(
+        HubError::new(ErrorCode::InvalidOperation, "no such endpoint on this hub"),
+        StatusCode::NOT_FOUND,
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    with_status(
+        HubError::new(
+            ErrorCode::InvalidOperation,
+            "this endpoint does not support that method",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED,
+    )
+}
+
+fn with_status(error: HubError, status: StatusCode) -> Response {
+    let mut response = error.into_response();
+    *response.status_mut() = status;
+    response
+}
+
+/// A JSON body with IoT Hub's content type.
+pub(crate) fn json_body(value: &Value) -> Response {
+    (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// `200` with a JSON body and, when given, a quoted `ETag` header.
+pub(crate) fn ok_json(value: &Value, etag: Option<&str>) -> Response {
+    let mut response = json_body(value);
+    if let Some(etag) = etag
+        && let Ok(header) = HeaderValue::from_str(&format!("\"{etag}\""))
+    {
+        response.headers_mut().insert(ETAG, header);
+    }
+    response
+}
+
+/// `If-Match` with one pair of surrounding quotes removed (`"*"` and `*` alike); `None` when
+/// absent, which means unconditional (spec §4.1).
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<String>, HubError> {
+    let Some(value) = headers.get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| HubError::invalid("If-Match is not text"))?
+        .trim();
+    let unquoted = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    Ok(Some(unquoted.to_owned()))
+}
+
+/// The ids in the path, checked against IoT Hub's id rules.
+#[derive(Debug)]
+pub(crate) struct Ids {
+    pub device_id: String,
+    pub module_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = HubError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HubError> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| HubError::invalid(format!("the path is not valid: {e}")))?;
+        let checked = |name: &str, kind: &str| -> Result<Option<String>, HubError> {
+            params
+                .get(name)
+                .map(|id| {
+                    iothub_twin::auth::check_identity_id(kind, id)
+                        .map(|()| id.clone())
+                        .map_err(HubError::invalid)
+                })
+                .transpose()
+        };
+        Ok(Self {
+            device_id: checked("device_id", "the device id")?
+                .ok_or_else(|| HubError::invalid("the path names no device"))?,
+            module_id: checked("module_id", "the module id")?,
+        })
+    }
+}
+
+/// A JSON request body. Bad JSON is `400 IotHubFormatError`, a missing body
+/// `400 ArgumentNull`, an oversized one `413 MessageTooLarge`.
+#[derive(Debug)]
+pub(crate) struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = HubError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, HubError> {
+        let bytes: Result<Bytes, BytesRejection> = Bytes::from_request(request, state).await;
+        let bytes = bytes.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                HubError::new(
+                    ErrorCode::MessageTooLarge,
+                    format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+                )
+            } else {
+                HubError::new(
+                    ErrorCode::IotHubFormatError,
+                    format!("the request body could not be read: {rejection}"),
+                )
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(HubError::new(
+                ErrorCode::ArgumentNull,
+                "the request body is empty",
+            ));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            HubError::new(
+                ErrorCode::IotHubFormatError,
+                format!("the request body is not valid JSON: {e}"),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,6 @@
+//! The REST API through the router, without sockets: every endpoint, status and error code.
+
+mod harness;
+mod registry_endpoints;
+mod twin_endpoints;
+mod validation;
