@@ -1,6 +1,7 @@
 //! The REST API through the router, without sockets: every endpoint, status and error code.
 
 mod harness;
+mod openapi;
 mod registry_endpoints;
 mod twin_endpoints;
 mod validation;
