@@ -8,13 +8,23 @@ CARGO ?= cargo
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 LOGS := target/test-logs
+PYTHON ?= python3
+VENV := .venv
+COMPAT := tests/compat
 
-.PHONY: test demo fmt-check clippy ring-only rust-test doc
+.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
-## It ends with one "N passed, N failed" line summing every suite's results.
-test: fmt-check clippy ring-only rust-test doc
+## It ends with one "N passed, N failed" line summing every suite's results: cargo's
+## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
+## "# pass N" / "# fail N" lines.
+test: fmt-check clippy ring-only rust-test doc compat
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
+		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
+			for (i = 2; i <= NF; i++) { \
+				if ($$i ~ /^passed,?$$/) p += $$(i-1); \
+				if ($$i ~ /^(failed|errors?),?$$/) f += $$(i-1) } } \
+		/^# pass [0-9]+$$/ { p += $$3 } /^# fail [0-9]+$$/ { f += $$3 } \
 		END { printf "make test: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }'
 
 
@@ -43,3 +53,32 @@ rust-test:
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p iothub-twin -p iothub-twin-emulator
+
+## Tools for the official-SDK compatibility tests: a .venv with azure-iot-hub + pytest, and
+## azure-iothub in tests/compat/node_modules. Stamp files make a second run a no-op.
+tools: $(VENV)/.compat-installed $(COMPAT)/node_modules/.package-lock.json
+
+$(VENV)/.compat-installed: $(COMPAT)/requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(COMPAT)/requirements.txt
+	touch $@
+
+$(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package.json $(COMPAT)/package-lock.json
+	cd $(COMPAT) && npm ci --no-audit --no-fund
+	touch $@
+
+## The official service SDKs (Python azure-iot-hub, Node azure-iothub) against the emulator.
+## Each test file starts and stops the emulator binary itself.
+compat: tools
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	@py=0; $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider $(COMPAT)/python 2>&1 \
+		| tee $(LOGS)/compat-python.log || py=$$?; \
+	if [ $$py -eq 5 ]; then echo "compat: pytest collected no tests (exit 5)"; fi; \
+	nd=0; node --test --test-reporter=tap $(COMPAT)/node/ 2>&1 | tee $(LOGS)/compat-node.log || nd=$$?; \
+	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
+
+## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
+bench:
+	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
+	target/$(CARGO_BUILD_TARGET)/release/rest_patch target/$(CARGO_BUILD_TARGET)/release/iothub-twin-emulator 5

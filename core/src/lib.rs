@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod topics;
 pub mod twin;
 
 pub use error::{Error, ErrorCode, Result};
