@@ -16,10 +16,19 @@ use crate::error::HubError;
 use crate::policies::Permission;
 use crate::rest::AppState;
 
-/// The permission an endpoint needs, as a type for [`Authorized`].
+/// What an endpoint needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Requirement {
+    /// A policy granting this permission (or the Entra stand-in).
+    Permission(Permission),
+    /// The owner policy itself (or the Entra stand-in): the emulator's control API.
+    Owner,
+}
+
+/// The requirement of an endpoint, as a type for [`Authorized`].
 pub(crate) trait Needs {
-    /// The permission.
-    const PERMISSION: Permission;
+    /// The requirement.
+    const REQUIREMENT: Requirement;
 }
 
 /// `RegistryRead`.
@@ -32,14 +41,21 @@ pub(crate) struct RegistryWrite;
 #[derive(Debug)]
 pub(crate) struct ServiceConnect;
 
+/// The owner policy, for the control API.
+#[derive(Debug)]
+pub(crate) struct Owner;
+
 impl Needs for RegistryRead {
-    const PERMISSION: Permission = Permission::RegistryRead;
+    const REQUIREMENT: Requirement = Requirement::Permission(Permission::RegistryRead);
 }
 impl Needs for RegistryWrite {
-    const PERMISSION: Permission = Permission::RegistryWrite;
+    const REQUIREMENT: Requirement = Requirement::Permission(Permission::RegistryWrite);
 }
 impl Needs for ServiceConnect {
-    const PERMISSION: Permission = Permission::ServiceConnect;
+    const REQUIREMENT: Requirement = Requirement::Permission(Permission::ServiceConnect);
+}
+impl Needs for Owner {
+    const REQUIREMENT: Requirement = Requirement::Owner;
 }
 
 /// Extractor: the request carries a credential granting `P`. Put it first among a handler's
@@ -57,7 +73,7 @@ impl<P: Needs + Send> FromRequestParts<AppState> for Authorized<P> {
             .ok_or_else(|| HubError::unauthorized("the request has no Authorization header"))?
             .to_str()
             .map_err(|_| HubError::unauthorized("the Authorization header is not text"))?;
-        authorize(state, header, P::PERMISSION)?;
+        authorize(state, header, P::REQUIREMENT)?;
         Ok(Self(PhantomData))
     }
 }
@@ -66,7 +82,7 @@ impl<P: Needs + Send> FromRequestParts<AppState> for Authorized<P> {
 pub(crate) fn authorize(
     state: &AppState,
     header: &str,
-    needed: Permission,
+    needed: Requirement,
 ) -> Result<(), HubError> {
     if let Some(bearer) = header.strip_prefix("Bearer ") {
         return match &state.entra_token {
@@ -93,7 +109,11 @@ pub(crate) fn authorize(
             unix_time_now(),
         )
         .map_err(|e| HubError::unauthorized(format!("Authorization: {e}")))?;
-    if !policy.rights.contains(&needed) {
+    let granted = match needed {
+        Requirement::Permission(permission) => policy.rights.contains(&permission),
+        Requirement::Owner => policy.name == crate::policies::OWNER,
+    };
+    if !granted {
         return Err(HubError::unauthorized(format!(
             "policy {name} does not grant {needed:?}"
         )));

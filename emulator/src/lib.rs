@@ -1,5 +1,5 @@
-//! A local Azure IoT Hub twin emulator: identity registry, durable twin store and the REST
-//! service API over TLS (the MQTT device endpoint and the query engine follow).
+//! A local Azure IoT Hub twin emulator: identity registry, durable twin store, the REST service
+//! API over TLS and the MQTT device endpoint (TLS and WebSockets); the query engine follows.
 //!
 //! Start it in-process (tests use ports 0 and `--in-memory`):
 //!
@@ -21,6 +21,8 @@ mod auth;
 mod clock;
 mod config;
 mod error;
+mod faults;
+mod mqtt;
 mod policies;
 pub mod registry;
 mod rest;
@@ -31,6 +33,8 @@ pub mod twin_state;
 
 pub use config::EmulatorConfig;
 pub use error::HubError;
+pub use faults::{FaultSettings, Faults};
+pub use mqtt::MqttHub;
 pub use policies::{Permission, Policies, Policy};
 pub use rest::{AppState, MAX_BODY_BYTES, router};
 pub use server::RunningEmulator;

@@ -1,5 +1,6 @@
 //! The REST service API (spec §4): routing, and the request plumbing every endpoint shares.
 
+mod control;
 mod devices;
 mod twins;
 
@@ -9,8 +10,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -20,6 +21,8 @@ use iothub_twin::ErrorCode;
 use serde_json::Value;
 
 use crate::error::HubError;
+use crate::faults::Faults;
+use crate::mqtt::{MqttHub, websocket_route};
 use crate::policies::Policies;
 use crate::store::Store;
 
@@ -37,10 +40,30 @@ pub struct AppState {
     pub hostname: String,
     /// `--entra-token`, when given.
     pub entra_token: Option<String>,
+    /// The MQTT endpoint (WebSocket upgrades, the control API, disconnects on registry changes).
+    pub mqtt: Arc<MqttHub>,
 }
 
-/// The service API's routes.
+impl AppState {
+    /// Fault injection settings.
+    pub fn faults(&self) -> &Faults {
+        &self.mqtt.faults
+    }
+}
+
+/// The HTTPS port's routes: the service API, MQTT over WebSockets and the control API.
 pub fn router(state: AppState) -> Router {
+    service_api(&state)
+        .route("/$iothub/websocket", get(websocket_route))
+        .merge(control::routes())
+        .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// IoT Hub's service REST API (spec §4).
+fn service_api(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/devices", get(devices::list_devices))
         .route(
@@ -68,11 +91,32 @@ pub fn router(state: AppState) -> Router {
                 .patch(twins::update_twin)
                 .put(twins::replace_twin),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            throttle_fault,
+        ))
         .route_layer(middleware::from_fn(require_api_version))
-        .fallback(no_such_endpoint)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+}
+
+/// The `throttleServiceRequests` fault: 429 with `Retry-After: 1`, the request not processed.
+async fn throttle_fault(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let device = request.uri().path().split('/').nth(2).map(|id| {
+        percent_encoding::percent_decode_str(id)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    if state.faults().throttle_service_request(device.as_deref()) {
+        let mut response = HubError::new(
+            ErrorCode::ThrottlingException,
+            "the service API is throttled (emulator fault)",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
+    next.run(request).await
 }
 
 /// Every call carries `?api-version=…` (spec §4.1); any date-shaped value is accepted.

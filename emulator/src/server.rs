@@ -12,13 +12,15 @@ use iothub_twin::auth::check_identity_id;
 use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
+use crate::clock;
 use crate::config::EmulatorConfig;
+use crate::faults::Faults;
+use crate::mqtt::MqttHub;
 use crate::policies::{Policies, random_key};
 use crate::registry::{Device, IdentityBody};
 use crate::rest::{AppState, router};
 use crate::store::Store;
 use crate::tls::TlsMaterial;
-use crate::{auth, clock};
 
 /// A started emulator. Stop it with [`RunningEmulator::shutdown`].
 #[derive(Debug)]
@@ -38,6 +40,7 @@ pub struct RunningEmulator {
     https: Handle<SocketAddr>,
     https_task: JoinHandle<std::io::Result<()>>,
     mqtt_task: JoinHandle<()>,
+    dispatcher: JoinHandle<()>,
     _temp_dir: Option<tempfile::TempDir>,
 }
 
@@ -62,11 +65,20 @@ impl RunningEmulator {
             }
         };
         let tls = TlsMaterial::load_or_create(&tls_dir, &config.hostname)?;
+        let policies = Arc::new(policies);
+        let mqtt = MqttHub::new(
+            store.clone(),
+            policies.clone(),
+            config.hostname.clone(),
+            Arc::new(Faults::default()),
+            tls.certificate_authority()?,
+        );
         let state = AppState {
             store,
-            policies: Arc::new(policies),
+            policies,
             hostname: config.hostname.clone(),
             entra_token: config.entra_token.clone(),
+            mqtt: mqtt.clone(),
         };
         ensure_devices(&state.store, &config.devices).await?;
 
@@ -78,18 +90,11 @@ impl RunningEmulator {
         let https_task = tokio::spawn(async move { server.serve(app.into_make_service()).await });
 
         let mqtt_addr = mqtt_listener.local_addr()?;
-        tracing::warn!(
-            port = mqtt_addr.port(),
-            "the MQTT port is bound but serves nothing yet (the MQTT endpoint arrives with emulator part 2)"
-        );
         mqtt_listener.set_nonblocking(true)?;
         let mqtt_listener = tokio::net::TcpListener::from_std(mqtt_listener)?;
-        let mqtt_task = tokio::spawn(async move {
-            while let Ok((socket, peer)) = mqtt_listener.accept().await {
-                tracing::debug!(%peer, "closing an MQTT connection: no MQTT endpoint yet");
-                drop(socket);
-            }
-        });
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.mqtt_server_config()?);
+        let dispatcher = mqtt.spawn_dispatcher();
+        let mqtt_task = tokio::spawn(mqtt.serve_tls(mqtt_listener, acceptor));
         tracing::info!(%https_addr, %mqtt_addr, hostname = %config.hostname, "emulator ready");
         Ok(Self {
             hostname: config.hostname,
@@ -102,6 +107,7 @@ impl RunningEmulator {
             https,
             https_task,
             mqtt_task,
+            dispatcher,
             _temp_dir: temp_dir,
         })
     }
@@ -171,22 +177,29 @@ impl RunningEmulator {
         })
     }
 
-    /// Stops serving, commits everything queued and closes the store.
-    pub async fn shutdown(self) {
-        self.https.graceful_shutdown(Some(Duration::from_secs(5)));
-        let _ = self.https_task.await;
-        self.mqtt_task.abort();
-        self.state.store.close().await;
-        tracing::info!("emulator stopped");
+    /// Fault injection settings (also settable over the control API).
+    pub fn faults(&self) -> &Faults {
+        self.state.faults()
     }
 
-    /// Checks an `Authorization` value as the REST API does (for the MQTT endpoint and tests).
-    pub fn authorize(
-        &self,
-        header: &str,
-        needed: crate::Permission,
-    ) -> Result<(), crate::HubError> {
-        auth::authorize(&self.state, header, needed)
+    /// A client certificate with common name `device_id` signed by the emulator CA, for
+    /// `certificateAuthority` devices: `(certificate PEM, private key PEM)`.
+    pub fn issue_device_certificate(&self, device_id: &str) -> anyhow::Result<(String, String)> {
+        self.state.mqtt.ca.issue(device_id)
+    }
+
+    /// Stops serving (MQTT connections included), commits everything queued and closes the
+    /// store.
+    pub async fn shutdown(self) {
+        self.mqtt_task.abort();
+        for connection in self.state.mqtt.live.all() {
+            connection.stop.notify_one();
+        }
+        self.https.graceful_shutdown(Some(Duration::from_secs(5)));
+        let _ = self.https_task.await;
+        self.dispatcher.abort();
+        self.state.store.close().await;
+        tracing::info!("emulator stopped");
     }
 }
 

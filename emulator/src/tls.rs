@@ -32,6 +32,8 @@ pub(crate) struct TlsMaterial {
     pub ca_cert_path: PathBuf,
     /// The CA certificate, PEM.
     pub ca_cert_pem: String,
+    /// The CA key, PEM (it signs device certificates for X.509 CA authentication).
+    pub ca_key_pem: String,
     /// The server chain (server certificate, then the CA).
     pub chain: Vec<CertificateDer<'static>>,
     /// The server key.
@@ -87,6 +89,7 @@ impl TlsMaterial {
         Ok(Self {
             ca_cert_path,
             ca_cert_pem,
+            ca_key_pem: ca_key.serialize_pem(),
             chain,
             key,
         })
@@ -102,10 +105,29 @@ impl TlsMaterial {
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Ok(Arc::new(config))
     }
+
+    /// The MQTT port's config: like [`Self::server_config`] without ALPN, but asking clients
+    /// for an (optional) certificate, which the registry then judges (X.509 authentication).
+    pub(crate) fn mqtt_server_config(&self) -> anyhow::Result<Arc<ServerConfig>> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_client_cert_verifier(crate::mqtt::x509::AnyClientCertificate::new())
+            .with_single_cert(self.chain.clone(), self.key.clone_key())?;
+        Ok(Arc::new(config))
+    }
+
+    /// The CA as a verifier and issuer of device certificates.
+    pub(crate) fn certificate_authority(
+        &self,
+    ) -> anyhow::Result<crate::mqtt::x509::CertificateAuthority> {
+        let ca = CertificateDer::from_pem_slice(self.ca_cert_pem.as_bytes())?;
+        crate::mqtt::x509::CertificateAuthority::new(ca, self.ca_key_pem.clone())
+    }
 }
 
 /// The CA's parameters. Deterministic, so the issuer can be rebuilt from the stored key alone.
-fn ca_params() -> CertificateParams {
+pub(crate) fn ca_params() -> CertificateParams {
     let mut params = CertificateParams::default();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let mut name = DistinguishedName::new();

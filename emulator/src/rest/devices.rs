@@ -68,7 +68,7 @@ pub(super) async fn put_device(
     let condition = if_match(&headers)?;
     let now = clock::now_iso();
     let id = ids.device_id;
-    let (json, etag) = state
+    let (json, etag, enabled) = state
         .store
         .write(|registry, changes| {
             let identity = match condition {
@@ -100,11 +100,15 @@ pub(super) async fn put_device(
                     &device.identity
                 }
             };
-            let rendered = (identity.to_json(), identity.etag_text());
+            let rendered = (identity.to_json(), identity.etag_text(), identity.enabled);
             changes.touch(&id, None);
             Ok(rendered)
         })
         .await?;
+    if !enabled {
+        // A disabled device may not stay connected.
+        state.mqtt.disconnect(&id, None);
+    }
     Ok(ok_json(&json, Some(&etag)))
 }
 
@@ -130,6 +134,7 @@ pub(super) async fn delete_device(
             Ok(())
         })
         .await?;
+    state.mqtt.disconnect(&id, None);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -258,6 +263,7 @@ pub(super) async fn delete_module(
             Ok(())
         })
         .await?;
+    state.mqtt.disconnect(&device_id, Some(&module_id));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -297,7 +297,9 @@ fn load_registry(connection: &Connection) -> anyhow::Result<Registry> {
     while let Some(row) = rows.next()? {
         let (device_id, module_id, doc): (String, String, String) =
             (row.get(0)?, row.get(1)?, row.get(2)?);
-        let Record { identity, twin } = serde_json::from_str(&doc)?;
+        let Record { mut identity, twin } = serde_json::from_str(&doc)?;
+        // Nothing is connected to a hub that just started.
+        identity.connected = false;
         if module_id.is_empty() {
             registry.devices.insert(
                 device_id,

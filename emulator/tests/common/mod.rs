@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses some of these
 
+pub(crate) mod mqtt;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};

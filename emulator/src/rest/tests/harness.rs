@@ -62,12 +62,23 @@ impl Hub {
     }
 
     pub(super) fn with(store: Store, policies: Policies) -> Self {
+        let policies = Arc::new(policies);
+        let dir = tempfile::tempdir().unwrap();
+        let tls = crate::tls::TlsMaterial::load_or_create(dir.path(), HOST).unwrap();
+        let mqtt = crate::mqtt::MqttHub::new(
+            store.clone(),
+            policies.clone(),
+            HOST.to_owned(),
+            Arc::default(),
+            tls.certificate_authority().unwrap(),
+        );
         Self {
             state: AppState {
                 store,
-                policies: Arc::new(policies),
+                policies,
                 hostname: HOST.to_owned(),
                 entra_token: Some(ENTRA.to_owned()),
+                mqtt,
             },
         }
     }
