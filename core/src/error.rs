@@ -1,8 +1,12 @@
 //! The crate's one error type, and the IoT Hub error codes it carries.
 
 mod code;
+mod service;
+
+use std::time::Duration;
 
 pub use code::ErrorCode;
+pub use service::ServiceError;
 
 use crate::twin::ValidationError;
 
@@ -33,6 +37,44 @@ pub enum Error {
     /// A twin document or patch breaks one of IoT Hub's twin rules (spec §5.5).
     #[error(transparent)]
     InvalidTwin(#[from] ValidationError),
+
+    /// The hub refused the credential (MQTT CONNACK 4 or 5, HTTP 401 or 403). Not retried.
+    #[error("authentication failed: {reason}")]
+    Authentication {
+        /// Why, as far as the hub said.
+        reason: String,
+    },
+
+    /// The connection could not be opened, or was lost while a call was in flight.
+    #[error("connection failed: {reason}")]
+    Connection {
+        /// What failed (never a secret).
+        reason: String,
+    },
+
+    /// An operation did not finish by its deadline.
+    #[error("{operation} timed out after {after:?}")]
+    Timeout {
+        /// The operation, e.g. `"get_twin"`.
+        operation: &'static str,
+        /// The deadline it had.
+        after: Duration,
+    },
+
+    /// IoT Hub answered with an error status.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+
+    /// The offline queue of reported patches is full.
+    #[error("the offline queue is full ({capacity} reported patches are waiting to be sent)")]
+    QueueFull {
+        /// The queue's capacity.
+        capacity: usize,
+    },
+
+    /// The client was closed.
+    #[error("the client is closed")]
+    Closed,
 }
 
 impl Error {
@@ -40,7 +82,45 @@ impl Error {
     pub fn error_code(&self) -> Option<ErrorCode> {
         match self {
             Error::InvalidTwin(e) => Some(e.error_code()),
-            Error::InvalidConnectionString { .. } | Error::InvalidArgument { .. } => None,
+            Error::Service(e) => e.code,
+            _ => None,
+        }
+    }
+
+    /// The HTTP (or MQTT twin) status of a service error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Service(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// 404: the device, module or twin does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// 412: the etag or `$version` precondition did not hold.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.status() == Some(412)
+    }
+
+    /// 429: throttled.
+    pub fn is_throttled(&self) -> bool {
+        self.status() == Some(429)
+    }
+
+    /// The credential was refused.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Error::Authentication { .. }) || matches!(self.status(), Some(401 | 403))
+    }
+
+    /// Whether trying again later may succeed: throttling, 5xx, timeouts, connection problems.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Service(e) => e.status == 429 || e.status >= 500,
+            Error::Timeout { .. } | Error::Connection { .. } => true,
+            _ => false,
         }
     }
 

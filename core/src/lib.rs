@@ -2,7 +2,10 @@
 
 pub mod auth;
 pub mod error;
+pub mod retry;
+pub mod tls;
 pub mod topics;
 pub mod twin;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, ServiceError};
+pub use retry::RetryPolicy;
