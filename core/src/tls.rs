@@ -36,8 +36,9 @@ impl std::fmt::Debug for ClientCertificate {
     }
 }
 
-/// A client config for `trust`, offering `alpn` and presenting `certificate` if given.
-pub(crate) fn client_config(
+/// A rustls client config (ring) for `trust`, offering the `alpn` protocols and presenting
+/// `certificate` when given.
+pub fn client_config(
     trust: &Trust,
     alpn: &[&[u8]],
     certificate: Option<&ClientCertificate>,
