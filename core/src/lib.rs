@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod device;
 pub mod error;
 pub mod retry;
 pub mod tls;
 pub mod topics;
 pub mod twin;
 
+pub use device::{DeviceClient, DeviceClientOptions};
 pub use error::{Error, ErrorCode, Result, ServiceError};
 pub use retry::RetryPolicy;

@@ -1,0 +1,169 @@
+//! What it takes to open an MQTT connection to the hub (spec/protocol.md §3.1–§3.2): client id,
+//! username, SAS password (made fresh from a key for every connection), TLS or WebSockets.
+
+use std::time::Duration;
+
+use rumqttc::{MqttOptions, TlsConfiguration, Transport as MqttTransport};
+
+use super::options::{DeviceClientOptions, Transport};
+use crate::auth::{HostPort, SasToken, SharedAccessKey, encode_uri_component, unix_time_now};
+use crate::{Error, Result};
+
+/// The `api-version` the client speaks.
+pub(crate) const API_VERSION: &str = "2021-04-12";
+
+/// How the device proves who it is.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum DeviceCredential {
+    /// A device, module or policy key: the client makes (and renews) SAS tokens from it.
+    Key {
+        /// The key.
+        key: SharedAccessKey,
+        /// The policy name (`skn`), when the key is a shared access policy key.
+        key_name: Option<String>,
+    },
+    /// A ready-made SAS token; it cannot be renewed, so the connection ends when it expires.
+    Token(SasToken),
+    /// The X.509 client certificate of the options.
+    X509,
+}
+
+/// The identity a client connects as.
+#[derive(Clone, Debug)]
+pub struct DeviceIdentity {
+    /// `HostName` of the hub (used in the username and SAS `sr`).
+    pub host_name: HostPort,
+    /// The device id.
+    pub device_id: String,
+    /// The module id, for module identities.
+    pub module_id: Option<String>,
+    /// Where to connect when not `HostName` (`GatewayHostName`).
+    pub gateway_host_name: Option<HostPort>,
+}
+
+impl DeviceIdentity {
+    pub(crate) fn client_id(&self) -> String {
+        match &self.module_id {
+            Some(module) => format!("{}/{module}", self.device_id),
+            None => self.device_id.clone(),
+        }
+    }
+
+    fn sas_resource(&self) -> String {
+        let host = self.host_name.to_string();
+        match &self.module_id {
+            Some(module) => crate::auth::module_resource(&host, &self.device_id, module),
+            None => crate::auth::device_resource(&host, &self.device_id),
+        }
+    }
+}
+
+/// Everything needed to (re)connect.
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub identity: DeviceIdentity,
+    pub credential: DeviceCredential,
+    pub options: DeviceClientOptions,
+}
+
+/// A password and when it should be replaced (`None`: never, or no password).
+pub(crate) struct Password {
+    pub text: String,
+    pub renew_after: Option<Duration>,
+}
+
+impl Link {
+    /// `{HostName}/{clientId}/?api-version=…&DeviceClientType=…[&model-id=…]`.
+    pub(crate) fn username(&self) -> String {
+        let mut product = format!("iothub-twin/{}", env!("CARGO_PKG_VERSION"));
+        if let Some(info) = &self.options.product_info {
+            product.push(' ');
+            product.push_str(info);
+        }
+        let mut username = format!(
+            "{}/{}/?api-version={API_VERSION}&DeviceClientType={}",
+            self.identity.host_name,
+            self.identity.client_id(),
+            encode_uri_component(&product)
+        );
+        if let Some(model) = &self.options.model_id {
+            username.push_str("&model-id=");
+            username.push_str(&encode_uri_component(model));
+        }
+        username
+    }
+
+    /// The password for the next connection. Tokens made from a key are renewed at 80 % of
+    /// their lifetime, well before the hub drops the connection at expiry.
+    pub(crate) fn password(&self) -> Password {
+        match &self.credential {
+            DeviceCredential::Key { key, key_name } => {
+                let ttl = self.options.sas_token_ttl.max(Duration::from_secs(2));
+                let expiry = unix_time_now() + ttl.as_secs();
+                let token = SasToken::generate(
+                    &self.identity.sas_resource(),
+                    key,
+                    key_name.as_deref(),
+                    expiry,
+                );
+                Password {
+                    text: token.expose_secret().to_owned(),
+                    renew_after: Some(ttl.mul_f64(0.8)),
+                }
+            }
+            DeviceCredential::Token(token) => Password {
+                text: token.expose_secret().to_owned(),
+                renew_after: None,
+            },
+            DeviceCredential::X509 => Password {
+                text: String::new(),
+                renew_after: None,
+            },
+        }
+    }
+
+    /// rumqttc options for a connection with `password`.
+    pub(crate) fn mqtt_options(&self, password: &str) -> Result<MqttOptions> {
+        let target = self
+            .options
+            .endpoint
+            .as_ref()
+            .or(self.identity.gateway_host_name.as_ref())
+            .unwrap_or(&self.identity.host_name);
+        let certificate = match (&self.credential, &self.options.client_certificate) {
+            (DeviceCredential::X509, None) => {
+                return Err(Error::InvalidArgument {
+                    reason: "x509=true needs a client certificate in DeviceClientOptions::client_certificate".into(),
+                });
+            }
+            (DeviceCredential::X509, Some(certificate)) => Some(certificate),
+            _ => None,
+        };
+        let tls = crate::tls::client_config(&self.options.trust, &[], certificate)?;
+        let mut options = match self.options.transport {
+            Transport::Mqtt => {
+                let mut options = MqttOptions::new(
+                    self.identity.client_id(),
+                    target.host(),
+                    target.port_or(8883),
+                );
+                options.set_transport(MqttTransport::Tls(TlsConfiguration::Rustls(tls)));
+                options
+            }
+            Transport::MqttWebSockets => {
+                let port = target.port_or(443);
+                let url = format!("wss://{}:{port}/$iothub/websocket", target.host());
+                let mut options = MqttOptions::new(self.identity.client_id(), url, port);
+                options.set_transport(MqttTransport::Wss(TlsConfiguration::Rustls(tls)));
+                options
+            }
+        };
+        options
+            .set_keep_alive(self.options.keep_alive.max(Duration::from_secs(5)))
+            .set_clean_session(false)
+            .set_max_packet_size(256 * 1024 + 1024, 256 * 1024 + 1024)
+            .set_credentials(self.username(), password);
+        Ok(options)
+    }
+}
