@@ -163,3 +163,24 @@ impl ClientCertVerifier for AnyClientCertificate {
         self.algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbprints_match_by_sha1_or_sha256_in_any_case() {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["d".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let der = cert.der();
+        let sha1 = hex(&Sha1::digest(der.as_ref()));
+        let sha256 = hex(&Sha256::digest(der.as_ref()));
+        assert_eq!((sha1.len(), sha256.len()), (40, 64));
+        assert!(thumbprint_matches(der, &sha1));
+        assert!(thumbprint_matches(der, &sha256.to_ascii_uppercase()));
+        assert!(!thumbprint_matches(der, &"0".repeat(40)));
+    }
+}

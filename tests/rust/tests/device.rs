@@ -337,3 +337,39 @@ async fn x509_websockets_and_modules() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn refused_reconnects_are_bounded_then_calls_fail_fast() {
+    let hub = Hub::start().await;
+    let cs = hub.device("dev1").await;
+    let client = DeviceClient::connect(&cs, hub.options()).await.unwrap();
+    let mut states = client.connection_state_updates();
+    // The device's keys are rotated; its next CONNECT is refused.
+    hub.rest_with_if_match(
+        reqwest::Method::PUT,
+        "/devices/dev1",
+        json!({"authentication": {"symmetricKey": {
+        "primaryKey": "cm90YXRlZC1rZXktcm90YXRlZC1rZXktcm90YXRlZCE=",
+        "secondaryKey": "cm90YXRlZC1rZXktcm90YXRlZC1rZXktc2Vjb25kIQ=="}}}),
+    )
+    .await;
+    hub.drop_connection("dev1").await;
+    let failed = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(state) = states.next().await {
+            if let ConnectionState::Failed { reason } = state {
+                return reason;
+            }
+        }
+        panic!("the state stream ended")
+    })
+    .await
+    .expect("the client kept retrying");
+    assert!(failed.contains("refused"), "{failed}");
+    let started = std::time::Instant::now();
+    let err = client.get_twin().await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "fails fast once failed"
+    );
+}

@@ -82,6 +82,29 @@ impl Hub {
         )
     }
 
+    /// PUT with `If-Match: "*"` (an unconditional update).
+    pub(crate) async fn rest_with_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        body: Value,
+    ) -> Value {
+        let response = self
+            .http
+            .request(
+                method,
+                format!("{}{path}?api-version=2021-04-12", self.base),
+            )
+            .header("authorization", &self.token)
+            .header("if-match", "\"*\"")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
     /// Creates a SAS device; returns its connection string.
     pub(crate) async fn device(&self, id: &str) -> String {
         let (status, _) = self
