@@ -54,8 +54,9 @@ rust-test:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p iothub-twin -p iothub-twin-emulator
 
-## Tools for the official-SDK compatibility tests: a .venv with azure-iot-hub + pytest, and
-## azure-iothub in tests/compat/node_modules. Stamp files make a second run a no-op.
+## Tools for the official-SDK compatibility tests: a .venv with azure-iot-hub, azure-iot-device
+## and pytest, and azure-iothub, azure-iot-device, azure-iot-device-mqtt in
+## tests/compat/node_modules. Stamp files make a second run a no-op.
 tools: $(VENV)/.compat-installed $(COMPAT)/node_modules/.package-lock.json
 
 $(VENV)/.compat-installed: $(COMPAT)/requirements.txt
@@ -67,15 +68,24 @@ $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package.json $(COMPAT)/pack
 	cd $(COMPAT) && npm ci --no-audit --no-fund
 	touch $@
 
-## The official service SDKs (Python azure-iot-hub, Node azure-iothub) against the emulator.
-## Each test file starts and stops the emulator binary itself.
+## The official SDKs against the emulator: service (Python azure-iot-hub, Node azure-iothub) and
+## device (Python azure-iot-device, Node azure-iot-device-mqtt). Each test file starts and stops
+## the emulator binary itself. The device tests need the fixed ports 8883 and 443 (the official
+## device SDKs hard-code them), and so does the Node service test (443): the Python and Node
+## suites run one after the other and node runs one test file at a time, so no two emulators
+## ever want them at once. Every wait inside the tests is bounded; COMPAT_TIMEOUT is the last
+## resort for a suite that still hangs (timeout kills its whole process group, emulators too).
+COMPAT_TIMEOUT ?= 900
 compat: tools
 	@mkdir -p $(LOGS)
 	$(CARGO) build --locked -p iothub-twin-emulator
-	@py=0; $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider $(COMPAT)/python 2>&1 \
-		| tee $(LOGS)/compat-python.log || py=$$?; \
+	@py=0; timeout -k 10 $(COMPAT_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider \
+		$(COMPAT)/python 2>&1 | tee $(LOGS)/compat-python.log || py=$$?; \
 	if [ $$py -eq 5 ]; then echo "compat: pytest collected no tests (exit 5)"; fi; \
-	nd=0; node --test --test-reporter=tap $(COMPAT)/node/ 2>&1 | tee $(LOGS)/compat-node.log || nd=$$?; \
+	if [ $$py -eq 124 ]; then echo "compat: pytest timed out after $(COMPAT_TIMEOUT)s"; fi; \
+	nd=0; timeout -k 10 $(COMPAT_TIMEOUT) node --test --test-concurrency=1 --test-reporter=tap \
+		$(COMPAT)/node/ 2>&1 | tee $(LOGS)/compat-node.log || nd=$$?; \
+	if [ $$nd -eq 124 ]; then echo "compat: node --test timed out after $(COMPAT_TIMEOUT)s"; fi; \
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
 
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).

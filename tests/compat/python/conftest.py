@@ -4,11 +4,22 @@ The emulator is the binary built by `make compat` (`cargo build -p iothub-twin-e
 `target/$CARGO_BUILD_TARGET/debug/iothub-twin-emulator`, or `$IOTHUB_TWIN_EMULATOR` if set.
 It prints exactly one JSON "ready" line on stdout (DESIGN.md, "The emulator contract"); its logs
 go to stderr, which is written to `target/compat/` so the pipe can never fill.
+
+Two fixtures:
+* `emulator` (session): free ports, for the service SDK, which takes `HostName=host:port`.
+* `fixed_port_emulator` (module): MQTT on 8883 and HTTPS/WebSockets on 443, because the Python
+  device SDK hard-codes those ports (spec/official-sdk-wire.md §2.1). Module scope, so the fixed
+  ports are held only while the module that needs them runs.
+
+Every emulator is started under `setpriv --pdeathsig SIGTERM` (when available), so it is stopped
+even if pytest itself is killed (e.g. by the Makefile's overall timeout) before its teardown runs.
 """
 
 import json
 import os
 import queue
+import secrets
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -38,6 +49,7 @@ class Emulator:
         self.proc = proc
         self.ready = ready
         self.stderr_path = stderr_path
+        self.entra_token = None
 
     @property
     def connection_string(self) -> str:
@@ -55,7 +67,7 @@ class Emulator:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def start_emulator(name: str, https_port: int) -> Emulator:
+def start_emulator(name: str, https_port: int, mqtt_port: int = 0, extra_args=()) -> Emulator:
     binary = emulator_binary()
     if not binary.is_file():
         pytest.fail(
@@ -70,10 +82,16 @@ def start_emulator(name: str, https_port: int) -> Emulator:
         str(binary),
         "--in-memory",
         "--bind", "127.0.0.1",
-        "--mqtt-port", "0",
+        "--mqtt-port", str(mqtt_port),
         "--https-port", str(https_port),
         "--hostname", "localhost",
+        *extra_args,
     ]
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        # The emulator gets SIGTERM when pytest dies, whatever the way (setpriv execs into it, so
+        # proc.pid is the emulator's pid).
+        args = [setpriv, "--pdeathsig", "SIGTERM", "--", *args]
     with open(stderr_path, "wb") as stderr_file:
         proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file
@@ -147,10 +165,34 @@ def emulator():
         stop_emulator(emu)
 
 
+@pytest.fixture(scope="module")
+def fixed_port_emulator():
+    """The emulator on 127.0.0.1:8883 (MQTT/TLS) and 127.0.0.1:443 (HTTPS + MQTT/WebSockets).
+
+    The Python device SDK cannot be given a port (spec/official-sdk-wire.md §2.1). Binding 443
+    needs root (or a low `ip_unprivileged_port_start`); the emulator's error names the flag.
+    `entra_token` (the `--entra-token` stand-in) lets a test call the control API with plain
+    HTTPS. Nothing here touches REQUESTS_CA_BUNDLE: the tests give the CA to each client.
+    """
+    token = secrets.token_hex(16)
+    emu = start_emulator(
+        "python-fixed-ports", https_port=443, mqtt_port=8883, extra_args=("--entra-token", token)
+    )
+    emu.entra_token = token
+    try:
+        if emu.ready.get("mqtt_port") != 8883 or emu.ready.get("https_port") != 443:
+            pytest.fail(f"expected the emulator on 8883/443, ready line says {emu.ready!r}")
+        yield emu
+    finally:
+        stop_emulator(emu)
+
+
 def pytest_runtest_makereport(item, call):
     """On a failing test, attach the tail of the emulator's log to the report."""
     if call.when == "call" and call.excinfo is not None:
-        emu = item.funcargs.get("emulator") if hasattr(item, "funcargs") else None
-        if emu is not None:
-            item.add_report_section("call", "emulator stderr (tail)", emu.stderr_tail())
+        funcargs = getattr(item, "funcargs", {})
+        for name in ("emulator", "fixed_port_emulator"):
+            emu = funcargs.get(name)
+            if emu is not None:
+                item.add_report_section("call", f"{name} stderr (tail)", emu.stderr_tail())
 
