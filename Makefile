@@ -28,9 +28,10 @@ test: fmt-check clippy ring-only rust-test doc compat
 		END { printf "make test: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }'
 
 
-## make demo: the main job on the embedded default.
+## make demo: the main job on the embedded default: the emulator on free ports and a temporary
+## data dir, the guides' device and back-end flows against it (samples/demo.sh).
 demo:
-	$(CARGO) run --quiet --locked -p iothub-twin-samples --bin auth_demo
+	samples/demo.sh
 
 fmt-check:
 	$(CARGO) fmt --all --check
