@@ -3,9 +3,11 @@
 pub mod auth;
 pub mod error;
 pub mod retry;
+pub mod service;
 pub mod tls;
 pub mod topics;
 pub mod twin;
 
 pub use error::{Error, ErrorCode, Result, ServiceError};
 pub use retry::RetryPolicy;
+pub use service::{ServiceClient, ServiceClientOptions};
