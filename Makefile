@@ -90,6 +90,8 @@ compat: tools
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
 
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
-bench:
+## service_client also runs the official Python service SDK, from the .venv `make tools` makes.
+bench: $(VENV)/.compat-installed
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
 	target/$(CARGO_BUILD_TARGET)/release/rest_patch target/$(CARGO_BUILD_TARGET)/release/iothub-twin-emulator 5
+	target/$(CARGO_BUILD_TARGET)/release/service_client target/$(CARGO_BUILD_TARGET)/release/iothub-twin-emulator 5 $(VENV)/bin/python

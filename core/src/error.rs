@@ -65,6 +65,14 @@ pub enum Error {
     #[error(transparent)]
     Service(#[from] ServiceError),
 
+    /// IoT Hub answered with success, but the answer could not be understood (not JSON, or
+    /// not the shape the call returns). Not retried.
+    #[error("unexpected answer from IoT Hub: {reason}")]
+    Protocol {
+        /// What was wrong with the answer (never a secret).
+        reason: String,
+    },
+
     /// The offline queue of reported patches is full.
     #[error("the offline queue is full ({capacity} reported patches are waiting to be sent)")]
     QueueFull {

@@ -32,6 +32,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Never retry: the first failure is the answer.
+    pub fn no_retries() -> Self {
+        Self {
+            max_retries: Some(0),
+            ..Self::default()
+        }
+    }
+
     /// The delay before retry number `retry` (0 = the first retry), or `None` when the policy
     /// allows no more.
     pub fn delay(&self, retry: u32) -> Option<Duration> {
@@ -66,6 +74,7 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert_eq!(capped.delay(30), Some(Duration::from_secs(60)));
+        assert_eq!(RetryPolicy::no_retries().delay(0), None);
     }
 
     #[test]
