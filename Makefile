@@ -90,8 +90,13 @@ compat: tools
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
 
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
-## service_client also runs the official Python service SDK, from the .venv `make tools` makes.
+## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
+## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
+RELEASE := target/$(CARGO_BUILD_TARGET)/release
 bench: $(VENV)/.compat-installed
+	command -v mosquitto >/dev/null || (apt-get update && apt-get install -y mosquitto)
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
-	target/$(CARGO_BUILD_TARGET)/release/rest_patch target/$(CARGO_BUILD_TARGET)/release/iothub-twin-emulator 5
-	target/$(CARGO_BUILD_TARGET)/release/service_client target/$(CARGO_BUILD_TARGET)/release/iothub-twin-emulator 5 $(VENV)/bin/python
+	$(RELEASE)/rest_patch $(RELEASE)/iothub-twin-emulator 5
+	$(RELEASE)/service_client $(RELEASE)/iothub-twin-emulator 5 $(VENV)/bin/python
+	$(RELEASE)/mqtt_twin $(RELEASE)/iothub-twin-emulator 5 1000
+	$(RELEASE)/device_client $(RELEASE)/iothub-twin-emulator 5 10000
