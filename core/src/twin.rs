@@ -9,7 +9,7 @@ mod model;
 
 pub use limits::{
     MAX_DEPTH, MAX_INTEGER, MAX_KEY_BYTES, MAX_STRING_BYTES, MIN_INTEGER, Section, ValidationError,
-    Violation, measured_size, validate,
+    Violation, check_section_size, measured_size, validate,
 };
 pub use merge::{apply_patch, diff, replacement_patch, strip_metadata};
 pub use model::{

@@ -230,26 +230,28 @@ fn bind(ip: std::net::IpAddr, port: u16, flag: &str) -> anyhow::Result<TcpListen
     })
 }
 
-/// `--device ID`: create missing SAS devices with generated keys; keep existing ones.
+/// `--device ID`: create missing SAS devices with generated keys, keep existing ones; one
+/// write (one commit) for all of them.
 async fn ensure_devices(store: &Store, ids: &[String]) -> anyhow::Result<()> {
-    for id in ids {
-        let now = clock::now_iso();
-        store
-            .write(|registry, changes| {
-                if !registry.devices.contains_key(id) {
-                    let body = json!({"authentication": {"type": "sas", "symmetricKey": {
-                        "primaryKey": random_key().expose_base64(),
-                        "secondaryKey": random_key().expose_base64()}}});
-                    let parsed = IdentityBody::parse(&body, id, None, None)?;
-                    registry
-                        .devices
-                        .insert(id.clone(), Device::create(id, parsed, &now));
-                    changes.touch(id, None);
+    let now = clock::now_iso();
+    store
+        .write(|registry, changes| {
+            for id in ids {
+                if registry.devices.contains_key(id) {
+                    continue;
                 }
-                Ok(())
-            })
-            .await
-            .with_context(|| format!("creating --device {id}"))?;
-    }
+                let body = json!({"authentication": {"type": "sas", "symmetricKey": {
+                    "primaryKey": random_key().expose_base64(),
+                    "secondaryKey": random_key().expose_base64()}}});
+                let parsed = IdentityBody::parse(&body, id, None, None)?;
+                registry
+                    .devices
+                    .insert(id.clone(), Device::create(id, parsed, &now));
+                changes.touch(id, None);
+            }
+            Ok(())
+        })
+        .await
+        .context("creating the --device identities")?;
     Ok(())
 }

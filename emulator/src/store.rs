@@ -12,10 +12,17 @@
 //! Readers may see a write a moment before it is committed (the lock is released before the
 //! commit); nothing is acknowledged, notified or answered before it is. If a commit fails the
 //! store refuses further writes (503) rather than diverge silently from disk.
+//!
+//! `synchronous=NORMAL` in WAL mode: a committed write survives the emulator's crash or
+//! `kill -9` (DESIGN.md's promise), not an operating-system crash or power loss, which would
+//! need an fsync per commit (`FULL`) and cost a single writer most of its throughput
+//! (bench/README.md). In memory there is nothing to commit: writes are acknowledged and
+//! notified under the registry lock, without the writer thread.
 
 mod writer;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use iothub_twin::ErrorCode;
@@ -106,8 +113,10 @@ pub struct Store {
 #[derive(Debug)]
 struct Shared {
     registry: RwLock<Registry>,
-    writer: writer::Writer,
+    /// `None` in memory.
+    writer: Option<writer::Writer>,
     notifications: broadcast::Sender<DesiredNotification>,
+    closed: AtomicBool,
 }
 
 impl Store {
@@ -115,12 +124,20 @@ impl Store {
     /// store and the hub's shared access policies (generated and saved on first start).
     pub fn open(data_dir: Option<&Path>) -> anyhow::Result<(Store, Policies)> {
         let (notifications, _) = broadcast::channel(65_536);
-        let (writer, registry, policies) = writer::Writer::open(data_dir, notifications.clone())?;
+        let (writer, registry, policies) = match data_dir {
+            Some(dir) => {
+                let (writer, registry, policies) =
+                    writer::Writer::open(dir, notifications.clone())?;
+                (Some(writer), registry, policies)
+            }
+            None => (None, Registry::default(), Policies::generate()),
+        };
         let store = Store {
             shared: Arc::new(Shared {
                 registry: RwLock::new(registry),
                 writer,
                 notifications,
+                closed: AtomicBool::new(false),
             }),
         };
         Ok((store, policies))
@@ -150,12 +167,25 @@ impl Store {
                 .registry
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
+            if self.shared.closed.load(Ordering::Acquire) {
+                return Err(HubError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "the store is shut down",
+                ));
+            }
             let mut changes = Changes::default();
             let result = f(&mut registry, &mut changes)?;
             if changes.is_empty() {
                 return Ok(result);
             }
-            let committed = self.shared.writer.submit(&registry, changes)?;
+            let Some(writer) = &self.shared.writer else {
+                // In memory: done. Notifying under the lock keeps commit order.
+                for notification in changes.notifications {
+                    let _ = self.shared.notifications.send(notification);
+                }
+                return Ok(result);
+            };
+            let committed = writer.submit(&registry, changes)?;
             (result, committed)
         };
         match committed.await {
@@ -175,9 +205,11 @@ impl Store {
 
     /// Stops accepting writes, commits what is queued and waits for the writer to finish.
     pub async fn close(&self) {
-        let writer = self.shared.writer.clone();
-        // Joining a thread blocks; do it off the async workers.
-        let _ = tokio::task::spawn_blocking(move || writer.close()).await;
+        self.shared.closed.store(true, Ordering::Release);
+        if let Some(writer) = self.shared.writer.clone() {
+            // Joining a thread blocks; do it off the async workers.
+            let _ = tokio::task::spawn_blocking(move || writer.close()).await;
+        }
     }
 }
 

@@ -109,12 +109,12 @@ impl TwinState {
         if let Some(patch) = tags {
             twin::validate(Section::Tags, &Value::Object(patch.clone()))?;
             tags_effective = twin::apply_patch(&mut new_tags, patch);
-            twin::validate(Section::Tags, &Value::Object(new_tags.clone()))?;
+            twin::check_section_size(Section::Tags, &new_tags)?;
         }
         if let Some(patch) = desired {
             twin::validate(Section::Desired, &Value::Object(patch.clone()))?;
             desired_effective = twin::apply_patch(&mut new_desired, patch);
-            twin::validate(Section::Desired, &Value::Object(new_desired.clone()))?;
+            twin::check_section_size(Section::Desired, &new_desired)?;
         }
         if tags_effective.is_empty() && desired_effective.is_empty() {
             return Ok(None);
@@ -172,7 +172,7 @@ impl TwinState {
         }
         let mut new_reported = self.reported.clone();
         let effective = twin::apply_patch(&mut new_reported, patch);
-        twin::validate(Section::Reported, &Value::Object(new_reported.clone()))?;
+        twin::check_section_size(Section::Reported, &new_reported)?;
         self.reported = new_reported;
         metadata::touch(&mut self.reported_metadata, &effective, now, None);
         self.reported_version += 1;

@@ -180,6 +180,25 @@ pub fn validate(section: Section, value: &Value) -> Result<(), ValidationError> 
     Ok(())
 }
 
+/// Checks only the size limit of a whole section, e.g. after merging a validated patch into a
+/// valid section (the other rules already hold for both).
+pub fn check_section_size(
+    section: Section,
+    members: &serde_json::Map<String, Value>,
+) -> Result<(), ValidationError> {
+    let size = measured_size(members);
+    if size > section.max_size() {
+        return Err(ValidationError {
+            path: section.path().to_owned(),
+            violation: Violation::TooLarge {
+                size,
+                max: section.max_size(),
+            },
+        });
+    }
+    Ok(())
+}
+
 /// The size of an object as IoT Hub measures it (see the module docs).
 pub fn measured_size(members: &serde_json::Map<String, Value>) -> usize {
     members

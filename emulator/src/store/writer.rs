@@ -1,5 +1,5 @@
-//! The writer thread: group commit into SQLite (WAL, `synchronous=FULL`), or nothing for
-//! `--in-memory`.
+//! The writer thread: group commit into SQLite (WAL, `synchronous=NORMAL`). Rows are cloned
+//! under the registry lock and serialized here, off the request path.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -65,20 +65,14 @@ struct WriterInner {
 }
 
 impl Writer {
-    /// Opens the database (or nothing), loads the registry and policies, starts the thread.
+    /// Opens the database, loads the registry and policies, starts the thread.
     pub(super) fn open(
-        data_dir: Option<&Path>,
+        data_dir: &Path,
         notifications: broadcast::Sender<DesiredNotification>,
     ) -> anyhow::Result<(Writer, Registry, Policies)> {
-        let (connection, registry, policies) = match data_dir {
-            Some(dir) => {
-                let connection = open_database(dir)?;
-                let policies = load_policies(&connection)?;
-                let registry = load_registry(&connection)?;
-                (Some(connection), registry, policies)
-            }
-            None => (None, Registry::default(), Policies::generate()),
-        };
+        let connection = open_database(data_dir)?;
+        let policies = load_policies(&connection)?;
+        let registry = load_registry(&connection)?;
         let (queue, batches) = mpsc::channel::<Batch>();
         let thread = std::thread::Builder::new()
             .name("iothub-twin-store".into())
@@ -165,7 +159,7 @@ struct RecordRef<'a> {
 }
 
 fn run(
-    mut connection: Option<Connection>,
+    mut connection: Connection,
     batches: mpsc::Receiver<Batch>,
     notifications: broadcast::Sender<DesiredNotification>,
 ) {
@@ -178,15 +172,14 @@ fn run(
                 Err(_) => break,
             }
         }
-        let result = match (&failure, connection.as_mut()) {
-            (Some(reason), _) => Err(reason.clone()),
-            (None, Some(connection)) => commit(connection, &group).map_err(|e| {
+        let result = match &failure {
+            Some(reason) => Err(reason.clone()),
+            None => commit(&mut connection, &group).map_err(|e| {
                 let reason = format!("the store could not commit ({e}); restart the emulator");
                 tracing::error!("{reason}");
                 failure = Some(reason.clone());
                 reason
             }),
-            (None, None) => Ok(()),
         };
         for batch in group {
             if result.is_ok() {
@@ -241,12 +234,13 @@ fn open_database(dir: &Path) -> anyhow::Result<Connection> {
     let path = dir.join(DATABASE_FILE);
     let connection =
         Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    // WAL + FULL: a commit is on disk when it returns. EXCLUSIVE: one emulator per data dir.
+    // WAL + NORMAL: a commit survives a crash of this process (see store.rs). EXCLUSIVE: one
+    // emulator per data dir.
     connection
         .execute_batch(
             "PRAGMA locking_mode = EXCLUSIVE;
              PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
+             PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS identities (
                  device_id TEXT NOT NULL,
