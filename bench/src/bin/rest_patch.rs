@@ -28,7 +28,9 @@ impl Emulator {
     fn start(binary: &str, durable: bool) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut command = Command::new(binary);
-        command.args(["--https-port", "0", "--mqtt-port", "0", "--data-dir"]).arg(dir.path().join("data"));
+        command
+            .args(["--https-port", "0", "--mqtt-port", "0", "--data-dir"])
+            .arg(dir.path().join("data"));
         if !durable {
             command.arg("--in-memory");
         }
@@ -41,7 +43,11 @@ impl Emulator {
         let mut line = String::new();
         BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
         let ready = serde_json::from_str(&line).with_context(|| format!("ready line {line:?}"))?;
-        Ok(Self { child, ready, _dir: dir })
+        Ok(Self {
+            child,
+            ready,
+            _dir: dir,
+        })
     }
 }
 
@@ -60,21 +66,36 @@ struct Client {
 
 impl Client {
     fn new(ready: &Value) -> anyhow::Result<Self> {
-        let cs: ServiceConnectionString = ready["service_connection_string"].as_str().context("cs")?.parse()?;
-        let ServiceAuth::SharedAccessKey(key) = &cs.auth else { anyhow::bail!("key expected") };
-        let token = SasToken::generate(&cs.host_name.to_string(), key, Some(&cs.key_name), unix_time_now() + 3600);
+        let cs: ServiceConnectionString = ready["service_connection_string"]
+            .as_str()
+            .context("cs")?
+            .parse()?;
+        let ServiceAuth::SharedAccessKey(key) = &cs.auth else {
+            anyhow::bail!("key expected")
+        };
+        let token = SasToken::generate(
+            &cs.host_name.to_string(),
+            key,
+            Some(&cs.key_name),
+            unix_time_now() + 3600,
+        );
         let ca = std::fs::read(ready["ca_cert"].as_str().context("ca")?)?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(&ca) {
             roots.add(cert?)?;
         }
-        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
-            http: reqwest::Client::builder().tls_backend_preconfigured(tls).http1_only().build()?,
+            http: reqwest::Client::builder()
+                .tls_backend_preconfigured(tls)
+                .http1_only()
+                .build()?,
             base: format!("https://{}", cs.host_name),
             token: token.expose_secret().to_owned(),
         })
@@ -83,12 +104,19 @@ impl Client {
     async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> anyhow::Result<()> {
         let response = self
             .http
-            .request(method, format!("{}{path}?api-version=2021-04-12", self.base))
+            .request(
+                method,
+                format!("{}{path}?api-version=2021-04-12", self.base),
+            )
             .header("authorization", &self.token)
             .json(body)
             .send()
             .await?;
-        anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
+        anyhow::ensure!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.bytes().await?;
         Ok(())
     }
@@ -100,12 +128,23 @@ struct Outcome {
     latencies_us: Vec<u64>,
 }
 
-async fn scenario(binary: &str, durable: bool, clients: usize, seconds: f64) -> anyhow::Result<Outcome> {
+async fn scenario(
+    binary: &str,
+    durable: bool,
+    clients: usize,
+    seconds: f64,
+) -> anyhow::Result<Outcome> {
     let emulator = Emulator::start(binary, durable)?;
     let mut workers = Vec::new();
     for i in 0..clients {
         let client = Client::new(&emulator.ready)?;
-        client.send(reqwest::Method::PUT, &format!("/devices/bench{i}"), &json!({})).await?;
+        client
+            .send(
+                reqwest::Method::PUT,
+                &format!("/devices/bench{i}"),
+                &json!({}),
+            )
+            .await?;
         workers.push(client);
     }
     let start = Instant::now();
@@ -118,9 +157,12 @@ async fn scenario(binary: &str, durable: bool, clients: usize, seconds: f64) -> 
                 let mut latencies = Vec::new();
                 let mut n = 0u64;
                 while Instant::now() < deadline {
-                    let body = json!({"properties": {"desired": {"power_level": n, "mode": "bench"}}});
+                    let body =
+                        json!({"properties": {"desired": {"power_level": n, "mode": "bench"}}});
                     let sent = Instant::now();
-                    client.send(reqwest::Method::PATCH, &format!("/twins/bench{i}"), &body).await?;
+                    client
+                        .send(reqwest::Method::PATCH, &format!("/twins/bench{i}"), &body)
+                        .await?;
                     latencies.push(sent.elapsed().as_micros() as u64);
                     n += 1;
                 }
@@ -134,7 +176,11 @@ async fn scenario(binary: &str, durable: bool, clients: usize, seconds: f64) -> 
     }
     let seconds = start.elapsed().as_secs_f64();
     latencies_us.sort_unstable();
-    Ok(Outcome { requests: latencies_us.len(), seconds, latencies_us })
+    Ok(Outcome {
+        requests: latencies_us.len(),
+        seconds,
+        latencies_us,
+    })
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -148,7 +194,9 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let binary = args.next().context("usage: rest_patch EMULATOR_BINARY [SECONDS]")?;
+    let binary = args
+        .next()
+        .context("usage: rest_patch EMULATOR_BINARY [SECONDS]")?;
     let seconds: f64 = args.next().map_or(Ok(5.0), |s| s.parse())?;
     let mut rates = std::collections::BTreeMap::new();
     for clients in [1, 64] {
@@ -174,7 +222,10 @@ async fn main() -> anyhow::Result<()> {
     println!("|---|---|---|---|");
     for clients in [1, 64] {
         let (durable, memory) = (rates[&(clients, true)], rates[&(clients, false)]);
-        println!("| {clients} | {durable:.0} | {memory:.0} | {:.2} |", durable / memory);
+        println!(
+            "| {clients} | {durable:.0} | {memory:.0} | {:.2} |",
+            durable / memory
+        );
     }
     Ok(())
 }

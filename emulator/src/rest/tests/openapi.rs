@@ -10,7 +10,9 @@ use super::harness::Hub;
 const SPEC: &str = include_str!("../../../openapi.json");
 
 fn concrete(template: &str) -> String {
-    template.replace("{deviceId}", "d1").replace("{moduleId}", "m1")
+    template
+        .replace("{deviceId}", "d1")
+        .replace("{moduleId}", "m1")
 }
 
 /// Whether `path` fits `template`, where each `{param}` segment matches any one segment.
@@ -35,7 +37,12 @@ async fn every_documented_operation_is_served_as_documented() {
     let paths = spec["paths"].as_object().unwrap();
     let hub = Hub::new();
     hub.create_device("d1").await;
-    hub.call(Method::PUT, "/devices/d1/modules/m1?api-version=2021-04-12", Some(&json!({}))).await;
+    hub.call(
+        Method::PUT,
+        "/devices/d1/modules/m1?api-version=2021-04-12",
+        Some(&json!({})),
+    )
+    .await;
     let owner = hub.token("iothubowner");
 
     // Deletes last, modules before devices, so every call finds what it needs.
@@ -44,18 +51,31 @@ async fn every_documented_operation_is_served_as_documented() {
         .flat_map(|(template, item)| {
             documented_methods(item)
                 .into_iter()
-                .map(|m| (template.clone(), m.clone(), item[m.as_str().to_lowercase()].clone()))
+                .map(|m| {
+                    (
+                        template.clone(),
+                        m.clone(),
+                        item[m.as_str().to_lowercase()].clone(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
-    operations.sort_by_key(|(template, method, _)| (*method == Method::DELETE, std::cmp::Reverse(template.len())));
+    operations.sort_by_key(|(template, method, _)| {
+        (*method == Method::DELETE, std::cmp::Reverse(template.len()))
+    });
     assert_eq!(operations.len(), 14);
 
     for (template, method, operation) in operations {
         let uri = format!("{}?api-version=2021-04-12", concrete(&template));
         let body = operation.get("requestBody").map(|_| json!({}));
         let reply = hub
-            .call_with(method.clone(), &uri, body.as_ref(), &[("authorization", &owner), ("if-match", "*")])
+            .call_with(
+                method.clone(),
+                &uri,
+                body.as_ref(),
+                &[("authorization", &owner), ("if-match", "*")],
+            )
             .await;
         let documented = operation["responses"].as_object().unwrap();
         assert!(
@@ -64,9 +84,16 @@ async fn every_documented_operation_is_served_as_documented() {
             reply.status,
             reply.body
         );
-        assert!(reply.status.is_success(), "{method} {template}: {}", reply.body);
+        assert!(
+            reply.status.is_success(),
+            "{method} {template}: {}",
+            reply.body
+        );
         for code in ["400", "401"] {
-            assert!(documented.contains_key(code), "{method} {template} documents no {code}");
+            assert!(
+                documented.contains_key(code),
+                "{method} {template} documents no {code}"
+            );
         }
     }
 }
@@ -77,25 +104,60 @@ async fn the_router_serves_nothing_undocumented() {
     let paths = spec["paths"].as_object().unwrap();
     let hub = Hub::new();
     hub.create_device("d1").await;
-    let all = [Method::GET, Method::PUT, Method::PATCH, Method::POST, Method::DELETE];
+    let all = [
+        Method::GET,
+        Method::PUT,
+        Method::PATCH,
+        Method::POST,
+        Method::DELETE,
+    ];
 
     for (template, item) in paths {
         let documented = documented_methods(item);
         for method in all.iter().filter(|m| !documented.contains(m)) {
-            let reply = hub.call(method.clone(), &format!("{}?api-version=2021-04-12", concrete(template)), None).await;
-            assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {template}");
+            let reply = hub
+                .call(
+                    method.clone(),
+                    &format!("{}?api-version=2021-04-12", concrete(template)),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {template}"
+            );
         }
     }
     let probes = [
-        "/", "/twins", "/devices/d1/twin", "/devices/d1/modules/m1/twin", "/twins/d1/modules",
-        "/devices/query", "/jobs", "/configurations", "/statistics/devices", "/devices/d1/modules/m1/x",
+        "/",
+        "/twins",
+        "/devices/d1/twin",
+        "/devices/d1/modules/m1/twin",
+        "/twins/d1/modules",
+        "/devices/query",
+        "/jobs",
+        "/configurations",
+        "/statistics/devices",
+        "/devices/d1/modules/m1/x",
     ];
     for probe in probes {
         let documented = paths.keys().any(|t| matches_template(t, probe));
         for method in &all {
-            let reply = hub.call(method.clone(), &format!("{probe}?api-version=2021-04-12"), None).await;
-            let routed = reply.status != StatusCode::NOT_FOUND || reply.error_code() != "InvalidOperation";
-            assert!(!routed || documented, "{method} {probe} is routed ({}) but not documented", reply.status);
+            let reply = hub
+                .call(
+                    method.clone(),
+                    &format!("{probe}?api-version=2021-04-12"),
+                    None,
+                )
+                .await;
+            let routed =
+                reply.status != StatusCode::NOT_FOUND || reply.error_code() != "InvalidOperation";
+            assert!(
+                !routed || documented,
+                "{method} {probe} is routed ({}) but not documented",
+                reply.status
+            );
         }
     }
 }
