@@ -1,5 +1,5 @@
 //! A local Azure IoT Hub twin emulator: identity registry, durable twin store and the REST
-//! service API over TLS (the MQTT device endpoint and the query engine follow).
+//! service API over TLS, and the twin query language (the MQTT device endpoint follows).
 //!
 //! Start it in-process (tests use ports 0 and `--in-memory`):
 //!
@@ -22,6 +22,7 @@ mod clock;
 mod config;
 mod error;
 mod policies;
+pub mod query;
 pub mod registry;
 mod rest;
 mod server;
