@@ -1,6 +1,7 @@
 //! The REST service API (spec §4): routing, and the request plumbing every endpoint shares.
 
 mod devices;
+mod query;
 mod twins;
 
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use iothub_twin::ErrorCode;
 use serde_json::Value;
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
                 .put(devices::put_device)
                 .delete(devices::delete_device),
         )
+        .route("/devices/query", post(query::query_twins))
         .route("/devices/{device_id}/modules", get(devices::list_modules))
         .route(
             "/devices/{device_id}/modules/{module_id}",
