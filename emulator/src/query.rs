@@ -138,10 +138,8 @@ impl PreparedQuery {
         let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
         let (items, next) = match &self.shape {
             Shape::Groups(columns) => {
-                let twins =
-                    paging::twins_after(registry, self.query.collection, &Cursor::default())
-                        .filter(|twin| self.passes(*twin));
-                let results = aggregate::group(columns, &self.query.group_by, twins);
+                let twins = self.matches(registry, &Cursor::default(), usize::MAX);
+                let results = aggregate::group(columns, &self.query.group_by, twins.into_iter());
                 page_of_groups(results, self.query.top, page_size, cursor)
             }
             _ => self.page_of_twins(registry, page_size, cursor),
@@ -174,8 +172,21 @@ impl PreparedQuery {
             .is_none_or(|filter| eval::passes(filter, twin))
     }
 
-    /// Scans from the cursor's key; looks one match ahead to know whether a next page exists,
-    /// so that the last page carries no continuation.
+    /// The first `wanted` twins after `cursor` that pass the filter.
+    fn matches<'r>(
+        &self,
+        registry: &'r Registry,
+        cursor: &Cursor,
+        wanted: usize,
+    ) -> Vec<paths::TwinView<'r>> {
+        paging::twins_after(registry, self.query.collection, cursor)
+            .filter(|twin| self.passes(*twin))
+            .take(wanted)
+            .collect()
+    }
+
+    /// The page after `cursor`. It fetches one match more than it returns, to know whether a
+    /// next page exists, so that the last page carries no continuation.
     fn page_of_twins(
         &self,
         registry: &Registry,
@@ -187,30 +198,22 @@ impl PreparedQuery {
             .top
             .map_or(u64::MAX, |top| top.saturating_sub(cursor.returned));
         let limit = remaining.min(page_size as u64) as usize;
-        let mut items = Vec::with_capacity(limit);
-        let mut last = None;
-        let mut more = false;
-        if limit > 0 {
-            let twins = paging::twins_after(registry, self.query.collection, &cursor);
-            for twin in twins.filter(|twin| self.passes(*twin)) {
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(match &self.shape {
-                    Shape::Projection(columns) => select::project(columns, twin),
-                    _ => twin.document(),
-                });
-                last = Some(twin.identity);
-                if items.len() as u64 == remaining {
-                    break;
-                }
-            }
-        }
-        let next = last.filter(|_| more).map(|identity| Cursor {
+        // No look-ahead when TOP ends the results with this page.
+        let look_ahead = usize::from((limit as u64) < remaining);
+        let mut matches = self.matches(registry, &cursor, limit + look_ahead);
+        let more = matches.len() > limit;
+        matches.truncate(limit);
+        let items = matches
+            .iter()
+            .map(|twin| match &self.shape {
+                Shape::Projection(columns) => select::project(columns, *twin),
+                _ => twin.document(),
+            })
+            .collect::<Vec<_>>();
+        let next = matches.last().filter(|_| more).map(|twin| Cursor {
             returned: cursor.returned + items.len() as u64,
-            device_id: Some(identity.device_id.clone()),
-            module_id: identity.module_id.clone(),
+            device_id: Some(twin.identity.device_id.clone()),
+            module_id: twin.identity.module_id.clone(),
         });
         (items, next)
     }

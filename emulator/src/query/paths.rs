@@ -120,8 +120,18 @@ impl<'a> TwinView<'a> {
 /// `map.a.b.c` for `path` = `[a, b, c]` (not empty).
 fn walk_map<'a>(map: &'a JsonObject, path: &[String]) -> Option<&'a Value> {
     let (first, rest) = path.split_first()?;
-    rest.iter()
-        .try_fold(map.get(first)?, |value, key| value.as_object()?.get(key))
+    rest.iter().try_fold(member(map, first)?, |value, key| {
+        member(value.as_object()?, key)
+    })
+}
+
+/// `map[key]`. Twin objects are small, and a scan that compares lengths before bytes touches
+/// less memory than hashing into the map's index: scans are bound by cache misses.
+fn member<'a>(map: &'a JsonObject, key: &str) -> Option<&'a Value> {
+    if map.len() > 16 {
+        return map.get(key);
+    }
+    map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
 }
 
 /// `value.<path>`, owned.

@@ -43,7 +43,7 @@ impl Fleet {
         self
     }
 
-    fn twin(&mut self, id: &str) -> &mut crate::twin_state::TwinState {
+    pub(super) fn twin(&mut self, id: &str) -> &mut crate::twin_state::TwinState {
         let (device_id, module_id) = split(id);
         self.registry.twin_of_mut(device_id, module_id).unwrap().1
     }
