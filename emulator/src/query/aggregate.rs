@@ -9,6 +9,7 @@
 //! `MIN`/`MAX` order `null < false < true < numbers < strings` and skip objects and arrays.
 //! Without `GROUP BY` an aggregate query gives exactly one object, even over no twins.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -20,6 +21,10 @@ use super::functions::float;
 use super::paths::{FieldPath, TwinView};
 use super::select::{Column, ColumnValue};
 
+/// Up to this many groups a new key is looked up by comparing values; past it, by an index
+/// of key texts (comparing avoids allocating a text per twin, the common case of few groups).
+const LINEAR_GROUPS: usize = 32;
+
 /// The grouped results of `twins` (already filtered), one object per group.
 pub(crate) fn group<'a>(
     columns: &[Column],
@@ -30,16 +35,28 @@ pub(crate) fn group<'a>(
     let mut index: HashMap<String, usize> = HashMap::new();
     if group_by.is_empty() {
         groups.push(Group::new(Vec::new(), columns));
-        index.insert(String::new(), 0);
     }
     for twin in twins {
-        let key: Vec<Option<Value>> = group_by
-            .iter()
-            .map(|path| twin.resolve(path).map(|v| v.into_owned()))
-            .collect();
-        let signature = signature(&key);
-        let slot = *index.entry(signature).or_insert_with(|| {
-            groups.push(Group::new(key, columns));
+        let key: Vec<Option<Cow<'_, Value>>> =
+            group_by.iter().map(|path| twin.resolve(path)).collect();
+        let found = if groups.len() <= LINEAR_GROUPS {
+            groups.iter().position(|group| group.has_key(&key))
+        } else {
+            if index.is_empty() {
+                index = (groups.iter().enumerate())
+                    .map(|(slot, group)| (signature(group.key.iter().map(Option::as_ref)), slot))
+                    .collect();
+            }
+            index
+                .get(&signature(key.iter().map(Option::as_deref)))
+                .copied()
+        };
+        let slot = found.unwrap_or_else(|| {
+            let owned: Vec<Option<Value>> = key.iter().map(|v| v.as_deref().cloned()).collect();
+            if !index.is_empty() {
+                index.insert(signature(owned.iter().map(Option::as_ref)), groups.len());
+            }
+            groups.push(Group::new(owned, columns));
             groups.len() - 1
         });
         groups[slot].add(columns, twin);
@@ -48,12 +65,8 @@ pub(crate) fn group<'a>(
 }
 
 /// A text that tells group keys apart (`undefined` differs from `null`).
-fn signature(key: &[Option<Value>]) -> String {
-    key.iter()
-        .map(|part| {
-            part.as_ref()
-                .map_or_else(|| "~".to_owned(), Value::to_string)
-        })
+fn signature<'v>(key: impl Iterator<Item = Option<&'v Value>>) -> String {
+    key.map(|part| part.map_or_else(|| "~".to_owned(), Value::to_string))
         .collect::<Vec<_>>()
         .join("\u{0}")
 }
@@ -74,6 +87,13 @@ struct Accumulator {
 }
 
 impl Group {
+    fn has_key(&self, key: &[Option<Cow<'_, Value>>]) -> bool {
+        self.key
+            .iter()
+            .zip(key)
+            .all(|(mine, theirs)| mine.as_ref() == theirs.as_deref())
+    }
+
     fn new(key: Vec<Option<Value>>, columns: &[Column]) -> Self {
         let accumulators = columns
             .iter()

@@ -245,3 +245,23 @@ fn every_path_reads_what_get_renders() {
     }
     assert!(checked > 300, "{checked}");
 }
+
+#[test]
+fn many_groups_keep_their_first_seen_order_and_counts() {
+    let mut fleet = Fleet::default();
+    for i in 0..130 {
+        let id = format!("d{i:03}");
+        fleet.device(&id);
+        if i < 120 {
+            fleet.tags(&id, json!({"k": i % 40, "half": i % 2}));
+        }
+    }
+    let groups = fleet.run(
+        "SELECT tags.k AS k, tags.half AS h, COUNT() AS n FROM devices GROUP BY tags.k, tags.half",
+    );
+    let mut expected: Vec<Value> = (0..40)
+        .map(|k| json!({"k": k, "h": k % 2, "n": 3}))
+        .collect();
+    expected.push(json!({"n": 10}));
+    assert_eq!(groups, expected);
+}
