@@ -20,13 +20,13 @@
 //! the byte offset of any failure is known (errors name line and column), and nesting is
 //! bounded so that no input can overflow the stack.
 //!
-//! **Evaluation** follows [`eval`]'s rules over [`paths::TwinView`], which reads the same
-//! values `GET /twins` renders.
+//! **Evaluation** follows the rules in `query/eval.rs`, over `paths::TwinView`, which reads
+//! the same values `GET /twins` renders.
 //!
 //! **Paging.** The page size is the `x-ms-max-item-count` header, 100 when absent and at most
 //! [`MAX_PAGE_SIZE`] (100, the current docs' maximum; larger requests get 100 — "the service
 //! may use a different value", and clients follow the continuation token either way). `TOP`
-//! limits the results over all pages. See [`paging`] for the tokens.
+//! limits the results over all pages. See `query/paging.rs` for the tokens.
 
 mod aggregate;
 mod ast;
