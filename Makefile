@@ -12,13 +12,13 @@ PYTHON ?= python3
 VENV := .venv
 COMPAT := tests/compat
 
-.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench
+.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat
+test: fmt-check clippy ring-only rust-test doc compat fuzz
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -54,6 +54,15 @@ rust-test:
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p iothub-twin -p iothub-twin-emulator
+
+## The query engine's fuzz target for 60 s (fuzz/README.md: cargo-fuzz on the stable toolchain).
+## It has its own workspace and target dir under fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --version 0.13.2 --locked
+	@mkdir -p fuzz/corpus/query $(LOGS)
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run query fuzz/corpus/query fuzz/seeds/query -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=9000 2>&1 | tail -n 5 | tee $(LOGS)/fuzz.out
 
 ## Tools for the official-SDK compatibility tests: a .venv with azure-iot-hub, azure-iot-device
 ## and pytest, and azure-iothub, azure-iot-device, azure-iot-device-mqtt in

@@ -1,5 +1,5 @@
 //! A local Azure IoT Hub twin emulator: identity registry, durable twin store, the REST service
-//! API over TLS and the MQTT device endpoint (TLS and WebSockets); the query engine follows.
+//! API over TLS, the MQTT device endpoint (TLS and WebSockets) and the twin query language.
 //!
 //! Start it in-process (tests use ports 0 and `--in-memory`):
 //!
@@ -24,6 +24,7 @@ mod error;
 mod faults;
 mod mqtt;
 mod policies;
+pub mod query;
 pub mod registry;
 mod rest;
 mod server;

@@ -1,6 +1,7 @@
 //! The identity registry: devices, their modules, and each one's twin (spec §4.5, §5.1).
 
 mod identity_body;
+mod twin_json;
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use identity_body::IdentityBody;
+pub use twin_json::TwinField;
 
 use crate::clock;
 use crate::twin_state::TwinState;
@@ -178,43 +180,6 @@ impl Identity {
                 "parentScopes": [],
             }),
         }
-    }
-
-    /// The twin JSON of `GET /twins/...` and queries (spec §5.1): identity fields, then the twin.
-    pub fn twin_json(&self, twin: &TwinState) -> Value {
-        let mut out = serde_json::Map::new();
-        out.insert("deviceId".into(), json!(self.device_id));
-        if let Some(module_id) = &self.module_id {
-            out.insert("moduleId".into(), json!(module_id));
-        }
-        out.insert("etag".into(), json!(twin.etag_text()));
-        out.insert("deviceEtag".into(), json!(self.etag_text()));
-        out.insert("status".into(), json!(self.status()));
-        if let Some(reason) = &self.status_reason {
-            out.insert("statusReason".into(), json!(reason));
-        }
-        out.insert("statusUpdateTime".into(), json!(self.status_updated_time));
-        out.insert("connectionState".into(), json!(self.connection_state()));
-        out.insert("lastActivityTime".into(), json!(self.last_activity_time));
-        out.insert("cloudToDeviceMessageCount".into(), json!(0));
-        out.insert(
-            "authenticationType".into(),
-            json!(self.authentication.kind.as_str()),
-        );
-        out.insert(
-            "x509Thumbprint".into(),
-            json!({"primaryThumbprint": self.authentication.primary_thumbprint, "secondaryThumbprint": self.authentication.secondary_thumbprint}),
-        );
-        out.insert("modelId".into(), json!(twin.model_id));
-        out.insert("version".into(), json!(twin.version));
-        if !twin.tags.is_empty() {
-            out.insert("tags".into(), Value::Object(twin.tags.clone()));
-        }
-        out.insert("properties".into(), twin.properties_json());
-        if self.module_id.is_none() {
-            out.insert("capabilities".into(), json!({"iotEdge": self.iot_edge}));
-        }
-        Value::Object(out)
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod control;
 mod devices;
+mod query;
 mod twins;
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use iothub_twin::ErrorCode;
 use serde_json::Value;
 
@@ -72,6 +73,7 @@ fn service_api(state: &AppState) -> Router<AppState> {
                 .put(devices::put_device)
                 .delete(devices::delete_device),
         )
+        .route("/devices/query", post(query::query_twins))
         .route("/devices/{device_id}/modules", get(devices::list_modules))
         .route(
             "/devices/{device_id}/modules/{module_id}",

@@ -2,6 +2,7 @@
 
 mod harness;
 mod openapi;
+mod query_endpoint;
 mod registry_endpoints;
 mod twin_endpoints;
 mod validation;
