@@ -49,6 +49,11 @@ use select::Shape;
 pub const MAX_QUERY_CHARS: usize = 8192;
 /// The largest page.
 pub const MAX_PAGE_SIZE: usize = 100;
+
+/// Twins scanned in order before a scan may go parallel.
+const SEQUENTIAL_PREFIX: usize = 4_096;
+/// Fleets at least this large are scanned on several threads past the prefix.
+const PARALLEL_SCAN_FROM: usize = 20_000;
 /// The page size when the request names none.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
@@ -173,16 +178,60 @@ impl PreparedQuery {
     }
 
     /// The first `wanted` twins after `cursor` that pass the filter.
+    ///
+    /// A scan of a large fleet is bound by memory latency (a few cache misses per twin). The
+    /// first [`SEQUENTIAL_PREFIX`] twins are scanned in order, which answers dense queries (and
+    /// their pages) at once; if that is not enough and the fleet holds at least
+    /// [`PARALLEL_SCAN_FROM`] twins, the rest is filtered on the machine's cores, each over a
+    /// contiguous slice in key order, and the slices' matches are joined in order.
     fn matches<'r>(
         &self,
         registry: &'r Registry,
         cursor: &Cursor,
         wanted: usize,
     ) -> Vec<paths::TwinView<'r>> {
-        paging::twins_after(registry, self.query.collection, cursor)
-            .filter(|twin| self.passes(*twin))
-            .take(wanted)
-            .collect()
+        let mut twins = paging::twins_after(registry, self.query.collection, cursor);
+        let mut found = Vec::new();
+        if wanted == 0 {
+            return found;
+        }
+        for twin in twins.by_ref().take(SEQUENTIAL_PREFIX) {
+            if self.passes(twin) {
+                found.push(twin);
+                if found.len() == wanted {
+                    return found;
+                }
+            }
+        }
+        let wanted = wanted - found.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        if threads < 2 || registry.devices.len() < PARALLEL_SCAN_FROM {
+            found.extend(twins.filter(|twin| self.passes(*twin)).take(wanted));
+            return found;
+        }
+        let rest: Vec<paths::TwinView<'r>> = twins.collect();
+        let chunk = rest.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = rest
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .copied()
+                            .filter(|twin| self.passes(*twin))
+                            .take(wanted)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let joined = parts
+                .into_iter()
+                .flat_map(|part| part.join().unwrap_or_default());
+            found.extend(joined.take(wanted));
+        });
+        found
     }
 
     /// The page after `cursor`. It fetches one match more than it returns, to know whether a
