@@ -212,9 +212,9 @@ async fn short_lived_tokens_are_renewed_without_failing_anything() {
     let mut desired = client.desired_property_updates();
     let mut states = client.connection_state_updates();
     client.get_twin().await.unwrap();
-    // 12 s = four token lifetimes: without renewal the hub would drop the connection at each
-    // expiry and the state stream would say so.
-    let deadline = std::time::Instant::now() + Duration::from_secs(12);
+    // 30 s = ten token lifetimes (the acceptance): without renewal the hub would drop
+    // the connection at each expiry and the state stream would say so.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut expected = 1;
     while std::time::Instant::now() < deadline {
         client
