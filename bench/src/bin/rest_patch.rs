@@ -7,56 +7,15 @@
 //! answer, over its own HTTP/1.1 keep-alive connection (as the official SDKs do). Prints one
 //! JSON line per scenario and a summary table with the durable/in-memory ratios.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use iothub_twin::auth::{SasToken, ServiceAuth, ServiceConnectionString, unix_time_now};
+use iothub_twin_bench::Emulator;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde_json::{Value, json};
-
-struct Emulator {
-    child: Child,
-    ready: Value,
-    _dir: tempfile::TempDir,
-}
-
-impl Emulator {
-    fn start(binary: &str, durable: bool) -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let mut command = Command::new(binary);
-        command
-            .args(["--https-port", "0", "--mqtt-port", "0", "--data-dir"])
-            .arg(dir.path().join("data"));
-        if !durable {
-            command.arg("--in-memory");
-        }
-        let mut child = command
-            .env("IOTHUB_TWIN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {binary}"))?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-        let ready = serde_json::from_str(&line).with_context(|| format!("ready line {line:?}"))?;
-        Ok(Self {
-            child,
-            ready,
-            _dir: dir,
-        })
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Client {
     http: reqwest::Client,
@@ -134,7 +93,7 @@ async fn scenario(
     clients: usize,
     seconds: f64,
 ) -> anyhow::Result<Outcome> {
-    let emulator = Emulator::start(binary, durable)?;
+    let emulator = Emulator::start(binary, &[], !durable)?;
     let mut workers = Vec::new();
     for i in 0..clients {
         let client = Client::new(&emulator.ready)?;
