@@ -9,9 +9,14 @@
 //! answers its client only after that acknowledgement. In `--in-memory` mode the same path runs
 //! with nothing written.
 //!
-//! Readers may see a write a moment before it is committed (the lock is released before the
-//! commit); nothing is acknowledged, notified or answered before it is. If a commit fails the
-//! store refuses further writes (503) rather than diverge silently from disk.
+//! The lock is released before the commit, so the registry may hold writes not yet on disk.
+//! Nothing is acknowledged, notified or *shown* before it is committed: every batch gets a
+//! sequence number under the lock, the writer publishes the last one it committed, and
+//! [`Store::read_committed`] (and a write that changed nothing, like an MQTT twin GET) waits
+//! until everything submitted before it returned is committed. Otherwise a client could be shown
+//! a `$version` or etag that a `kill -9` takes back (the crash-safety harness in
+//! tests/reliability found exactly that). If a commit fails the store refuses further writes
+//! (503) rather than diverge silently from disk.
 //!
 //! `synchronous=NORMAL` in WAL mode: a committed write survives the emulator's crash or
 //! `kill -9` (DESIGN.md's promise), not an operating-system crash or power loss, which would
@@ -22,11 +27,11 @@
 mod writer;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use iothub_twin::ErrorCode;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::error::HubError;
 use crate::policies::Policies;
@@ -117,6 +122,11 @@ struct Shared {
     writer: Option<writer::Writer>,
     notifications: broadcast::Sender<DesiredNotification>,
     closed: AtomicBool,
+    /// Batches handed to the writer so far; bumped under the registry write lock.
+    submitted: AtomicU64,
+    /// The sequence number of the last batch the writer finished (committed, or failed and
+    /// refused); `None` in memory, where nothing waits.
+    committed: Option<watch::Receiver<u64>>,
 }
 
 impl Store {
@@ -124,13 +134,13 @@ impl Store {
     /// store and the hub's shared access policies (generated and saved on first start).
     pub fn open(data_dir: Option<&Path>) -> anyhow::Result<(Store, Policies)> {
         let (notifications, _) = broadcast::channel(65_536);
-        let (writer, registry, policies) = match data_dir {
+        let (writer, committed, registry, policies) = match data_dir {
             Some(dir) => {
-                let (writer, registry, policies) =
+                let (writer, committed, registry, policies) =
                     writer::Writer::open(dir, notifications.clone())?;
-                (Some(writer), registry, policies)
+                (Some(writer), Some(committed), registry, policies)
             }
-            None => (None, Registry::default(), Policies::generate()),
+            None => (None, None, Registry::default(), Policies::generate()),
         };
         let store = Store {
             shared: Arc::new(Shared {
@@ -138,12 +148,16 @@ impl Store {
                 writer,
                 notifications,
                 closed: AtomicBool::new(false),
+                submitted: AtomicU64::new(0),
+                committed,
             }),
         };
         Ok((store, policies))
     }
 
-    /// Runs `f` on the registry for reading.
+    /// Runs `f` on the registry for reading, as it is in memory: it may hold writes not yet
+    /// committed. For lookups that show a client nothing of that state (keys, connection
+    /// strings); answers use [`Self::read_committed`].
     pub fn read<R>(&self, f: impl FnOnce(&Registry) -> R) -> R {
         let registry = self
             .shared
@@ -151,6 +165,27 @@ impl Store {
             .read()
             .unwrap_or_else(|e| e.into_inner());
         f(&registry)
+    }
+
+    /// Runs `f` on the registry for reading and returns its result once every write it may
+    /// have seen is committed (at once when none is pending).
+    pub async fn read_committed<R>(&self, f: impl FnOnce(&Registry) -> R) -> R {
+        let result = self.read(f);
+        self.committed().await;
+        result
+    }
+
+    /// Waits until every batch submitted so far is committed (or refused after a failed
+    /// commit, or the writer is gone): then nothing in memory is ahead of the disk.
+    async fn committed(&self) {
+        let Some(committed) = &self.shared.committed else {
+            return;
+        };
+        // Loaded after the caller's read lock was released: covers every write it saw.
+        let target = self.shared.submitted.load(Ordering::Acquire);
+        let mut committed = committed.clone();
+        // An error means the writer thread ended (shutdown): nothing more will commit.
+        let _ = committed.wait_for(|&done| done >= target).await;
     }
 
     /// Runs `f` on the registry for writing and returns once its changes are committed.
@@ -176,17 +211,24 @@ impl Store {
             let mut changes = Changes::default();
             let result = f(&mut registry, &mut changes)?;
             if changes.is_empty() {
-                return Ok(result);
+                (result, None)
+            } else {
+                let Some(writer) = &self.shared.writer else {
+                    // In memory: done. Notifying under the lock keeps commit order.
+                    for notification in changes.notifications {
+                        let _ = self.shared.notifications.send(notification);
+                    }
+                    return Ok(result);
+                };
+                let sequence = self.shared.submitted.fetch_add(1, Ordering::AcqRel) + 1;
+                (result, Some(writer.submit(&registry, changes, sequence)?))
             }
-            let Some(writer) = &self.shared.writer else {
-                // In memory: done. Notifying under the lock keeps commit order.
-                for notification in changes.notifications {
-                    let _ = self.shared.notifications.send(notification);
-                }
-                return Ok(result);
-            };
-            let committed = writer.submit(&registry, changes)?;
-            (result, committed)
+        };
+        let Some(committed) = committed else {
+            // Nothing to commit, but the result may show writes that are not committed yet
+            // (an MQTT twin GET runs here).
+            self.committed().await;
+            return Ok(result);
         };
         match committed.await {
             Ok(Ok(())) => Ok(result),
@@ -196,6 +238,16 @@ impl Store {
                 "the store is shut down",
             )),
         }
+    }
+
+    /// The writer's commit gate, for tests that keep commits back.
+    #[cfg(test)]
+    fn commit_gate(&self) -> Arc<std::sync::Mutex<()>> {
+        self.shared
+            .writer
+            .as_ref()
+            .expect("a store on disk")
+            .hold_commits()
     }
 
     /// Desired notifications, in commit order, from now on.

@@ -33,14 +33,17 @@ pub(super) async fn list_devices(
         .and_then(|t| t.parse::<usize>().ok())
         .filter(|n| (1..=1000).contains(n))
         .unwrap_or(1000);
-    let devices: Vec<Value> = state.store.read(|registry| {
-        registry
-            .devices
-            .values()
-            .take(top)
-            .map(|d| d.identity.to_json())
-            .collect()
-    });
+    let devices: Vec<Value> = state
+        .store
+        .read_committed(|registry| {
+            registry
+                .devices
+                .values()
+                .take(top)
+                .map(|d| d.identity.to_json())
+                .collect()
+        })
+        .await;
     ok_json(&Value::Array(devices), None)
 }
 
@@ -49,12 +52,15 @@ pub(super) async fn get_device(
     State(state): State<AppState>,
     ids: Ids,
 ) -> Result<Response, HubError> {
-    let (json, etag) = state.store.read(|registry| {
-        let device = registry
-            .device(&ids.device_id)
-            .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
-        Ok::<_, HubError>((device.identity.to_json(), device.identity.etag_text()))
-    })?;
+    let (json, etag) = state
+        .store
+        .read_committed(|registry| {
+            let device = registry
+                .device(&ids.device_id)
+                .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
+            Ok::<_, HubError>((device.identity.to_json(), device.identity.etag_text()))
+        })
+        .await?;
     Ok(ok_json(&json, Some(&etag)))
 }
 
@@ -143,18 +149,21 @@ pub(super) async fn list_modules(
     State(state): State<AppState>,
     ids: Ids,
 ) -> Result<Response, HubError> {
-    let modules = state.store.read(|registry| {
-        let device = registry
-            .device(&ids.device_id)
-            .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
-        Ok::<_, HubError>(
-            device
-                .modules
-                .values()
-                .map(|m| m.identity.to_json())
-                .collect(),
-        )
-    })?;
+    let modules = state
+        .store
+        .read_committed(|registry| {
+            let device = registry
+                .device(&ids.device_id)
+                .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
+            Ok::<_, HubError>(
+                device
+                    .modules
+                    .values()
+                    .map(|m| m.identity.to_json())
+                    .collect(),
+            )
+        })
+        .await?;
     Ok(ok_json(&Value::Array(modules), None))
 }
 
@@ -164,16 +173,19 @@ pub(super) async fn get_module(
     ids: Ids,
 ) -> Result<Response, HubError> {
     let module_id = ids.module_id.unwrap_or_default();
-    let (json, etag) = state.store.read(|registry| {
-        let device = registry
-            .device(&ids.device_id)
-            .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
-        let module = device
-            .modules
-            .get(&module_id)
-            .ok_or_else(|| HubError::module_not_found(&ids.device_id, &module_id))?;
-        Ok::<_, HubError>((module.identity.to_json(), module.identity.etag_text()))
-    })?;
+    let (json, etag) = state
+        .store
+        .read_committed(|registry| {
+            let device = registry
+                .device(&ids.device_id)
+                .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
+            let module = device
+                .modules
+                .get(&module_id)
+                .ok_or_else(|| HubError::module_not_found(&ids.device_id, &module_id))?;
+            Ok::<_, HubError>((module.identity.to_json(), module.identity.etag_text()))
+        })
+        .await?;
     Ok(ok_json(&json, Some(&etag)))
 }
 

@@ -48,7 +48,8 @@ pub(super) async fn query_twins(
     let prepared = query::prepare(text)?;
     let page = state
         .store
-        .read(|registry| prepared.page(registry, page_size, continuation))?;
+        .read_committed(|registry| prepared.page(registry, page_size, continuation))
+        .await?;
     let mut response = json_body(&Value::Array(page.items));
     let response_headers = response.headers_mut();
     response_headers.insert(ITEM_TYPE, HeaderValue::from_static(page.item_type.as_str()));

@@ -25,10 +25,13 @@ pub(super) async fn get_twin(
     State(state): State<AppState>,
     ids: Ids,
 ) -> Result<Response, HubError> {
-    let (json, etag) = state.store.read(|registry| {
-        let (identity, twin) = find(registry, &ids)?;
-        Ok::<_, HubError>((identity.twin_json(twin), twin.etag_text()))
-    })?;
+    let (json, etag) = state
+        .store
+        .read_committed(|registry| {
+            let (identity, twin) = find(registry, &ids)?;
+            Ok::<_, HubError>((identity.twin_json(twin), twin.etag_text()))
+        })
+        .await?;
     Ok(ok_json(&json, Some(&etag)))
 }
 

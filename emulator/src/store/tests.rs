@@ -1,4 +1,5 @@
-//! Durability, ordering and the one-emulator-per-data-dir rule.
+//! Durability, ordering, nothing shown before it is committed, and the
+//! one-emulator-per-data-dir rule.
 
 use serde_json::json;
 
@@ -124,4 +125,58 @@ async fn writes_after_close_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code, iothub_twin::ErrorCode::ServiceUnavailable);
+}
+
+/// Keeps `store`'s commits back (a thread holds the writer's gate) until the returned
+/// function is called.
+fn hold_commits(store: &Store) -> impl FnOnce() {
+    let gate = store.commit_gate();
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let _held = gate.lock().unwrap();
+        held.send(()).unwrap();
+        let _ = released.recv();
+    });
+    is_held.recv().unwrap();
+    move || {
+        release.send(()).unwrap();
+        holder.join().unwrap();
+    }
+}
+
+// Regression (tests/reliability crash_safety): reads answered from memory showed `$version`s
+// of writes not yet committed, which a `kill -9` then took back.
+#[tokio::test]
+async fn nothing_uncommitted_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(Some(dir.path())).unwrap();
+    create(&store, "d1").await;
+    let release = hold_commits(&store);
+    let writer = tokio::spawn({
+        let store = store.clone();
+        async move { patch_desired(&store, "d1", 7).await }
+    });
+    // The write reaches memory but cannot commit.
+    let version =
+        |registry: &crate::registry::Registry| registry.device("d1").unwrap().twin.desired_version;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.read(version) != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never reached memory"
+        );
+        tokio::task::yield_now().await;
+    }
+    // Neither a read for an answer nor a write that changes nothing (an MQTT twin GET) may
+    // show it yet.
+    let mut read = std::pin::pin!(store.read_committed(version));
+    let mut get = std::pin::pin!(store.write(|registry, _| Ok(version(registry))));
+    assert!(futures::poll!(read.as_mut()).is_pending());
+    assert!(futures::poll!(get.as_mut()).is_pending());
+    release();
+    assert_eq!(read.await, 2);
+    assert_eq!(get.await.unwrap(), 2);
+    writer.await.unwrap();
+    store.close().await;
 }

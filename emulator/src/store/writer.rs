@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use iothub_twin::ErrorCode;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, oneshot, watch};
 
 use super::{Changes, DesiredNotification, Op};
 use crate::error::HubError;
@@ -47,6 +47,8 @@ enum RowOp {
 }
 
 struct Batch {
+    /// Its place in submission order (see `Store::committed`).
+    sequence: u64,
     rows: Vec<RowOp>,
     notifications: Vec<DesiredNotification>,
     done: oneshot::Sender<Result<(), String>>,
@@ -62,28 +64,49 @@ pub(super) struct Writer {
 struct WriterInner {
     queue: Option<mpsc::Sender<Batch>>,
     thread: Option<JoinHandle<()>>,
+    /// Held by the thread while it commits; a test holds it to keep commits back.
+    #[cfg(test)]
+    gate: Arc<Mutex<()>>,
 }
 
 impl Writer {
-    /// Opens the database, loads the registry and policies, starts the thread.
+    /// Opens the database, loads the registry and policies, starts the thread. The receiver
+    /// tells the sequence number of the last batch the thread finished.
     pub(super) fn open(
         data_dir: &Path,
         notifications: broadcast::Sender<DesiredNotification>,
-    ) -> anyhow::Result<(Writer, Registry, Policies)> {
+    ) -> anyhow::Result<(Writer, watch::Receiver<u64>, Registry, Policies)> {
         let connection = open_database(data_dir)?;
         let policies = load_policies(&connection)?;
         let registry = load_registry(&connection)?;
         let (queue, batches) = mpsc::channel::<Batch>();
+        let (finished, finished_rx) = watch::channel(0);
+        let gate = Arc::new(Mutex::new(()));
+        let thread_gate = gate.clone();
         let thread = std::thread::Builder::new()
             .name("iothub-twin-store".into())
-            .spawn(move || run(connection, batches, notifications))?;
+            .spawn(move || run(connection, batches, notifications, finished, &thread_gate))?;
+        #[cfg(not(test))]
+        drop(gate);
         let writer = Writer {
             inner: Arc::new(Mutex::new(WriterInner {
                 queue: Some(queue),
                 thread: Some(thread),
+                #[cfg(test)]
+                gate,
             })),
         };
-        Ok((writer, registry, policies))
+        Ok((writer, finished_rx, registry, policies))
+    }
+
+    /// The gate the thread holds while committing: a test that locks it keeps commits back.
+    #[cfg(test)]
+    pub(super) fn hold_commits(&self) -> Arc<Mutex<()>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .gate
+            .clone()
     }
 
     /// Queues the rows `changes` touched (read from `registry`, under the caller's write lock).
@@ -91,6 +114,7 @@ impl Writer {
         &self,
         registry: &Registry,
         changes: Changes,
+        sequence: u64,
     ) -> Result<oneshot::Receiver<Result<(), String>>, HubError> {
         let rows = changes
             .ops
@@ -99,6 +123,7 @@ impl Writer {
             .collect();
         let (done, committed) = oneshot::channel();
         let batch = Batch {
+            sequence,
             rows,
             notifications: changes.notifications,
             done,
@@ -162,6 +187,8 @@ fn run(
     mut connection: Connection,
     batches: mpsc::Receiver<Batch>,
     notifications: broadcast::Sender<DesiredNotification>,
+    finished: watch::Sender<u64>,
+    gate: &Mutex<()>,
 ) {
     let mut failure: Option<String> = None;
     while let Ok(first) = batches.recv() {
@@ -172,6 +199,8 @@ fn run(
                 Err(_) => break,
             }
         }
+        let _committing = gate.lock().unwrap_or_else(|e| e.into_inner());
+        let last = group.last().map_or(0, |batch| batch.sequence);
         let result = match &failure {
             Some(reason) => Err(reason.clone()),
             None => commit(&mut connection, &group).map_err(|e| {
@@ -190,6 +219,9 @@ fn run(
             }
             let _ = batch.done.send(result.clone());
         }
+        // Readers of what this group wrote may answer now (after a failure too: writes are
+        // refused from here on, and nothing would ever commit what they wait for).
+        finished.send_replace(last);
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Entry {
     pub acks: u64,
     /// Calls that failed (timeout, connection, 503): unacknowledged, maybe applied.
     pub failures: u64,
+    /// The highest `$version` a reader was shown (acknowledged or not).
+    pub observed: u64,
     /// The longest call, acknowledged or failed.
     pub longest_call: Duration,
     /// Acknowledged `$version`s that did not grow: each is a broken promise.
@@ -77,6 +79,11 @@ impl Ledger {
             e.failures += 1;
             e.longest_call = e.longest_call.max(took);
         });
+    }
+
+    /// A reader was shown `version` of the section: a hub that shows a version must keep it.
+    pub fn observe(&self, device: &str, section: Section, version: u64) {
+        self.with(device, section, |e| e.observed = e.observed.max(version));
     }
 
     /// A copy of every record.

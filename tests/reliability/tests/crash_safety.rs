@@ -8,7 +8,8 @@
 //! so after each restart the hub's state decides: every acknowledged write is there (`seq` not
 //! below the last acknowledged one), nothing unacknowledged is half-applied (the three values
 //! agree), and `$version`s never went backwards (not below the last acknowledged one nor the one
-//! seen after the previous restart).
+//! seen after the previous restart, nor the one a reader was shown: four more clients read
+//! twins all along).
 //!
 //! Sizes: `RELIABILITY_KILLS` (3; the soak runs 10), `RELIABILITY_CRASH_CLIENTS` (50).
 
@@ -31,6 +32,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use serde_json::{Value, json};
 
+/// Clients that only read twins (besides the writers).
+const READERS: usize = 4;
 /// A client gives up on a call after this long (the call then counts as unacknowledged).
 const CALL_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -110,6 +113,26 @@ impl Clients {
                 StdRng::seed_from_u64(seed + 1),
             )));
         }
+        for n in 0..READERS {
+            let service = ServiceClient::from_connection_string(
+                &service_cs,
+                ServiceClientOptions {
+                    trust: Trust::Pem(ca.clone()),
+                    timeout: CALL_DEADLINE,
+                    connect_timeout: Duration::from_secs(2),
+                    ..Default::default()
+                },
+            )
+            .expect("a service client");
+            let rng = StdRng::seed_from_u64(seed.wrapping_sub(n as u64 + 1));
+            tasks.push(tokio::spawn(reader(
+                service,
+                devices.to_vec(),
+                ledger.clone(),
+                stop.clone(),
+                rng,
+            )));
+        }
         Self {
             ledger,
             stop,
@@ -184,6 +207,30 @@ async fn service_writer(
             Err(_) => ledger.fail(&device, Section::Desired, started.elapsed()),
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(10..=60))).await;
+    }
+}
+
+/// Reads random twins and records the `$version`s it was shown: what a hub shows, even before
+/// acknowledging it, must not go back after a crash.
+async fn reader(
+    service: ServiceClient,
+    devices: Vec<String>,
+    ledger: Arc<Ledger>,
+    stop: Arc<AtomicBool>,
+    mut rng: StdRng,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let device = &devices[rng.random_range(0..devices.len())];
+        if let Ok(twin) = service.get_twin(device).await
+            && let Some(properties) = twin.properties
+        {
+            for (section, collection) in [
+                (Section::Desired, &properties.desired),
+                (Section::Reported, &properties.reported),
+            ] {
+                ledger.observe(device, section, collection.version().unwrap_or(0));
+            }
+        }
     }
 }
 
@@ -262,6 +309,12 @@ async fn check(
                         last.version
                     ));
                 }
+            }
+            let shown = acked.get(&key).map_or(0, |e| e.observed);
+            if version < shown {
+                broken.push(format!(
+                    "{device} {section:?}: $version {version} below the {shown} a reader was shown"
+                ));
             }
             let sent = attempted.get(&key).map_or(0, |e| e.attempted);
             if seq > sent {
