@@ -12,13 +12,14 @@ PYTHON ?= python3
 VENV := .venv
 COMPAT := tests/compat
 
-.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
+.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz reliability \
+	soak soak-crash
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat fuzz
+test: fmt-check clippy ring-only rust-test doc compat fuzz reliability
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -109,3 +110,27 @@ bench: $(VENV)/.compat-installed
 	$(RELEASE)/service_client $(RELEASE)/iothub-twin-emulator 5 $(VENV)/bin/python
 	$(RELEASE)/mqtt_twin $(RELEASE)/iothub-twin-emulator 5 1000
 	$(RELEASE)/device_client $(RELEASE)/iothub-twin-emulator 5 10000
+
+## Reliability (issue #10 items 1-2, tests/reliability): the emulator binary killed with
+## SIGKILL 3 times under 50 writing clients (crash_safety), and 20 devices plus service clients
+## for 60 s through proxies that drop, stall and reset connections (network_faults). Figures
+## are printed into the log and recorded in bench/RELIABILITY.md. Sizes: RELIABILITY_KILLS,
+## RELIABILITY_CRASH_CLIENTS, RELIABILITY_SECS, RELIABILITY_DEVICES; RELIABILITY_SEED replays.
+RELIABILITY_TIMEOUT ?= 900
+reliability:
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	timeout -k 10 $(RELIABILITY_TIMEOUT) $(CARGO) test --locked -p iothub-twin-reliability \
+		-- --ignored --nocapture --test-threads=1 2>&1 | tee $(LOGS)/reliability.log
+
+## make soak: the long versions of every suite.
+soak: soak-crash
+
+## The reliability harnesses at full size: 10 kills, 5 minutes of network faults. The log goes
+## to target/soak-logs (not test-logs, which `make test` tallies).
+soak-crash:
+	@mkdir -p target/soak-logs
+	$(CARGO) build --locked -p iothub-twin-emulator
+	RELIABILITY_KILLS=10 RELIABILITY_SECS=300 timeout -k 10 1800 $(CARGO) test --locked \
+		-p iothub-twin-reliability -- --ignored --nocapture --test-threads=1 2>&1 \
+		| tee target/soak-logs/soak-crash.log

@@ -77,6 +77,31 @@ impl Samples {
         }
     }
 
+    /// About `points` samples spread over the run, as `t s: emulator MiB / client MiB /
+    /// tasks` (for the record).
+    pub fn series(&self, points: usize) -> String {
+        let step = (self.all.len() / points.max(1)).max(1);
+        let mut picked: Vec<&Sample> = self.all.iter().step_by(step).collect();
+        if let Some(last) = self.all.last()
+            && !std::ptr::eq(*picked.last().unwrap_or(&last), last)
+        {
+            picked.push(last);
+        }
+        picked
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}s: {}/{}/{}",
+                    s.at.as_secs(),
+                    s.emulator_kib / 1024,
+                    s.client_kib / 1024,
+                    s.tasks
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The leak check: the largest value of the run's second half must stay within `factor`
     /// times (plus `slack`) the largest of its first half, after the warm-up samples. A leak
     /// grows with the run; churn under faults does not.

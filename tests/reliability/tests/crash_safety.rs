@@ -14,8 +14,8 @@
 //! Sizes: `RELIABILITY_KILLS` (3; the soak runs 10), `RELIABILITY_CRASH_CLIENTS` (50).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use iothub_twin::auth::HostPort;
@@ -27,6 +27,7 @@ use iothub_twin::{
 use iothub_twin_reliability::emulator::EmulatorProcess;
 use iothub_twin_reliability::ledger::{Ledger, Section, totals};
 use iothub_twin_reliability::proxy::ChaosProxy;
+use iothub_twin_reliability::view::{DesiredView, keep_desired_view, lock};
 use iothub_twin_reliability::{env_size, seeded_rng, service_connection_string_via};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
@@ -61,6 +62,8 @@ struct Clients {
     ledger: Arc<Ledger>,
     stop: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Each device client with its application's view of desired properties.
+    views: Vec<(String, DeviceClient, Arc<Mutex<DesiredView>>)>,
 }
 
 impl Clients {
@@ -76,6 +79,7 @@ impl Clients {
         let ca = hub.ca_pem();
         let service_cs = service_connection_string_via(&hub.service_connection_string(), https);
         let mut tasks = Vec::new();
+        let mut views = Vec::new();
         for (n, device) in devices.iter().enumerate() {
             let options = DeviceClientOptions {
                 trust: Trust::Pem(ca.clone()),
@@ -98,6 +102,12 @@ impl Clients {
             )
             .expect("a service client");
             let seed = seed.wrapping_add(n as u64 * 2);
+            let view = Arc::new(Mutex::new(DesiredView::default()));
+            tasks.push(tokio::spawn(keep_desired_view(
+                client.clone(),
+                view.clone(),
+            )));
+            views.push((device.clone(), client.clone(), view));
             tasks.push(tokio::spawn(device_writer(
                 client,
                 device.clone(),
@@ -137,6 +147,7 @@ impl Clients {
             ledger,
             stop,
             tasks,
+            views,
         }
     }
 
@@ -153,12 +164,36 @@ impl Clients {
         }
     }
 
-    async fn stop(self) -> Arc<Ledger> {
+    /// Stops the writers and readers; then each device's view of desired must catch up with
+    /// the hub's (bounded wait). Returns the ledger and the divergent devices.
+    async fn stop(self, hub: &EmulatorProcess) -> (Arc<Ledger>, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
-        for task in self.tasks {
-            task.await.expect("a writer does not panic");
+        let direct = direct_client(hub);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut divergent = Vec::new();
+        for (device, client, view) in &self.views {
+            loop {
+                let twin = direct.get_twin(device).await.expect("the hub answers");
+                let desired = twin.properties.expect("a twin has properties").desired;
+                let seen = lock(view).clone();
+                if seen.version == desired.version() && seen.properties == desired.to_properties() {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    divergent.push(format!(
+                        "{device}: the device sees desired {seen:?}, the hub has {:?}",
+                        desired.0
+                    ));
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            client.close().await;
         }
-        self.ledger
+        for task in self.tasks {
+            task.await.expect("a client task does not panic");
+        }
+        (self.ledger, divergent)
     }
 }
 
@@ -180,7 +215,6 @@ async fn device_writer(
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(10..=60))).await;
     }
-    client.close().await;
 }
 
 async fn service_writer(
@@ -249,6 +283,18 @@ fn section_seq(section: &TwinCollection) -> Result<u64, String> {
     }
 }
 
+/// A service client straight to `hub`, not through the proxy.
+fn direct_client(hub: &EmulatorProcess) -> ServiceClient {
+    ServiceClient::from_connection_string(
+        &hub.service_connection_string(),
+        ServiceClientOptions {
+            trust: Trust::Pem(hub.ca_pem()),
+            ..Default::default()
+        },
+    )
+    .expect("a direct service client")
+}
+
 /// Reads every twin straight from `hub` (not through the proxy) and checks it against the
 /// ledger. `seen` holds each section's `$version` from the previous check. Returns the broken
 /// promises.
@@ -258,14 +304,7 @@ async fn check(
     seen: &mut BTreeMap<(String, Section), u64>,
     devices: &[String],
 ) -> Vec<String> {
-    let direct = ServiceClient::from_connection_string(
-        &hub.service_connection_string(),
-        ServiceClientOptions {
-            trust: Trust::Pem(hub.ca_pem()),
-            ..Default::default()
-        },
-    )
-    .expect("a direct service client");
+    let direct = direct_client(hub);
     // Acknowledgements before the reads, attempts after: writes racing the reads cannot make
     // a correct hub look wrong.
     let acked = ledger.snapshot();
@@ -388,7 +427,7 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
     writers
         .wait_for_acks(writers.ledger.total_acks(), 50, "after the last restart")
         .await;
-    let ledger = writers.stop().await;
+    let (ledger, divergent) = writers.stop(&hub).await;
     broken.extend(check(&hub, &ledger, &mut seen, &devices).await);
     assert!(hub.has_exited().is_none(), "the emulator crashed by itself");
     let (status, logs) = hub.terminate();
@@ -406,10 +445,13 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
             .map(|(_, e)| e.acks)
             .sum::<u64>()
     };
+    let slowest_restart = restart_times.iter().max().copied().unwrap_or_default();
     println!(
-        "crash_safety: seed {seed}, {kills} kills of the emulator, {} clients ({} device, {} service); \
-         writes acknowledged {acked} (reported over MQTT {}, desired over REST {}), unacknowledged \
-         calls {failed}, writes lost {}, broken promises {}, longest call {:.1} s, restarts took {:?}",
+        "crash_safety: seed {seed}, {kills} kills of the emulator, {} writers ({} device clients \
+         over MQTT, {} service clients over REST) and {READERS} readers; writes acknowledged \
+         {acked} (reported {}, desired {}), unacknowledged calls {failed}, writes lost {}, \
+         broken promises {}, divergent devices {}, crashes 0, longest call {:.1} s, slowest \
+         restart {:.2} s",
         devices.len() * 2,
         devices.len(),
         devices.len(),
@@ -417,14 +459,20 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
         by_section(Section::Desired),
         broken.iter().filter(|b| b.contains("lost")).count(),
         broken.len(),
+        divergent.len(),
         longest.as_secs_f64(),
-        restart_times,
+        slowest_restart.as_secs_f64(),
     );
     assert!(
         broken.is_empty(),
         "{} broken promises:\n{}",
         broken.len(),
         broken.join("\n")
+    );
+    assert!(
+        divergent.is_empty(),
+        "devices whose view of desired diverged:\n{}",
+        divergent.join("\n")
     );
     assert!(acked > 0);
 }
