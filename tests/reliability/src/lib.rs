@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod proxy;
 pub mod sampling;
 pub mod view;
+pub mod writers;
 
 use std::time::Duration;
 

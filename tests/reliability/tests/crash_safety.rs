@@ -28,6 +28,7 @@ use iothub_twin_reliability::emulator::EmulatorProcess;
 use iothub_twin_reliability::ledger::{Ledger, Section, totals};
 use iothub_twin_reliability::proxy::ChaosProxy;
 use iothub_twin_reliability::view::{DesiredView, keep_desired_view, lock};
+use iothub_twin_reliability::writers::{Pace, write_desired, write_reported};
 use iothub_twin_reliability::{env_size, seeded_rng, service_connection_string_via};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
@@ -108,20 +109,18 @@ impl Clients {
                 view.clone(),
             )));
             views.push((device.clone(), client.clone(), view));
-            tasks.push(tokio::spawn(device_writer(
-                client,
-                device.clone(),
-                ledger.clone(),
-                stop.clone(),
-                StdRng::seed_from_u64(seed),
-            )));
-            tasks.push(tokio::spawn(service_writer(
-                service,
-                device.clone(),
-                ledger.clone(),
-                stop.clone(),
-                StdRng::seed_from_u64(seed + 1),
-            )));
+            let pace = |seed| Pace {
+                ledger: ledger.clone(),
+                stop: stop.clone(),
+                rng: StdRng::seed_from_u64(seed),
+                pause_ms: 10..=60,
+            };
+            let reported = write_reported(client, device.clone(), write, pace(seed));
+            tasks.push(tokio::spawn(async move {
+                reported.await;
+            }));
+            let desired = write_desired(service, vec![device.clone()], write, pace(seed + 1));
+            tasks.push(tokio::spawn(desired));
         }
         for n in 0..READERS {
             let service = ServiceClient::from_connection_string(
@@ -194,53 +193,6 @@ impl Clients {
             task.await.expect("a client task does not panic");
         }
         (self.ledger, divergent)
-    }
-}
-
-async fn device_writer(
-    client: DeviceClient,
-    device: String,
-    ledger: Arc<Ledger>,
-    stop: Arc<AtomicBool>,
-    mut rng: StdRng,
-) {
-    let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
-        seq += 1;
-        ledger.attempt(&device, Section::Reported, seq);
-        let started = Instant::now();
-        match client.patch_twin_reported_properties(&write(seq)).await {
-            Ok(version) => ledger.ack(&device, Section::Reported, seq, version, started.elapsed()),
-            Err(_) => ledger.fail(&device, Section::Reported, started.elapsed()),
-        }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(10..=60))).await;
-    }
-}
-
-async fn service_writer(
-    service: ServiceClient,
-    device: String,
-    ledger: Arc<Ledger>,
-    stop: Arc<AtomicBool>,
-    mut rng: StdRng,
-) {
-    let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
-        seq += 1;
-        ledger.attempt(&device, Section::Desired, seq);
-        let started = Instant::now();
-        let patch = json!({"properties": {"desired": write(seq)}});
-        match service.update_twin(&device, &patch, None).await {
-            Ok(twin) => {
-                let version = twin
-                    .properties
-                    .and_then(|p| p.desired.version())
-                    .expect("an updated twin has desired $version");
-                ledger.ack(&device, Section::Desired, seq, version, started.elapsed());
-            }
-            Err(_) => ledger.fail(&device, Section::Desired, started.elapsed()),
-        }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(10..=60))).await;
     }
 }
 

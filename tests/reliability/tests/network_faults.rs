@@ -22,9 +22,10 @@ use iothub_twin_reliability::ledger::{Ledger, Section, totals};
 use iothub_twin_reliability::proxy::{Chaos, ChaosProxy};
 use iothub_twin_reliability::sampling::Samples;
 use iothub_twin_reliability::view::{DesiredView, keep_desired_view, lock};
+use iothub_twin_reliability::writers::{Pace, write_desired, write_reported};
 use iothub_twin_reliability::{env_secs, env_size, seeded_rng, service_connection_string_via};
+use rand::SeedableRng as _;
 use rand::rngs::StdRng;
-use rand::{RngExt as _, SeedableRng as _};
 use serde_json::{Value, json};
 
 /// Every call's deadline (device operations and service calls alike).
@@ -49,55 +50,6 @@ struct Device {
     id: String,
     client: DeviceClient,
     view: Arc<Mutex<DesiredView>>,
-}
-
-async fn device_writer(
-    device: DeviceClient,
-    id: String,
-    ledger: Arc<Ledger>,
-    stop: Arc<AtomicBool>,
-    mut rng: StdRng,
-) -> u64 {
-    let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
-        seq += 1;
-        ledger.attempt(&id, Section::Reported, seq);
-        let started = Instant::now();
-        match device.patch_twin_reported_properties(&reported(seq)).await {
-            Ok(version) => ledger.ack(&id, Section::Reported, seq, version, started.elapsed()),
-            Err(_) => ledger.fail(&id, Section::Reported, started.elapsed()),
-        }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(20..=200))).await;
-    }
-    seq
-}
-
-async fn service_writer(
-    service: ServiceClient,
-    ids: Vec<String>,
-    ledger: Arc<Ledger>,
-    stop: Arc<AtomicBool>,
-    mut rng: StdRng,
-) {
-    let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
-        seq += 1;
-        let id = &ids[rng.random_range(0..ids.len())];
-        ledger.attempt(id, Section::Desired, seq);
-        let started = Instant::now();
-        let patch = json!({"properties": {"desired": desired(seq)}});
-        match service.update_twin(id, &patch, None).await {
-            Ok(twin) => {
-                let version = twin
-                    .properties
-                    .and_then(|p| p.desired.version())
-                    .unwrap_or(0);
-                ledger.ack(id, Section::Desired, seq, version, started.elapsed());
-            }
-            Err(_) => ledger.fail(id, Section::Desired, started.elapsed()),
-        }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(20..=200))).await;
-    }
 }
 
 /// Retries `call` (each try bounded by its own deadline) until it succeeds or `SETTLE` ends.
@@ -195,16 +147,21 @@ async fn devices_and_service_survive_drops_stalls_and_resets() {
         interval: (Duration::from_millis(200), Duration::from_secs(3)),
         stall: (Duration::from_millis(100), Duration::from_secs(4)),
     }));
+    let pace = |seed| Pace {
+        ledger: ledger.clone(),
+        stop: stop.clone(),
+        rng: StdRng::seed_from_u64(seed),
+        pause_ms: 20..=200,
+    };
     let writers: Vec<_> = devices
         .iter()
         .enumerate()
         .map(|(n, d)| {
-            tokio::spawn(device_writer(
+            tokio::spawn(write_reported(
                 d.client.clone(),
                 d.id.clone(),
-                ledger.clone(),
-                stop.clone(),
-                StdRng::seed_from_u64(seed.wrapping_add(n as u64)),
+                reported,
+                pace(seed.wrapping_add(n as u64)),
             ))
         })
         .collect();
@@ -219,12 +176,11 @@ async fn devices_and_service_survive_drops_stalls_and_resets() {
                 .step_by(SERVICE_WRITERS)
                 .cloned()
                 .collect();
-            tokio::spawn(service_writer(
+            tokio::spawn(write_desired(
                 service,
                 owned,
-                ledger.clone(),
-                stop.clone(),
-                StdRng::seed_from_u64(seed.wrapping_sub(k as u64 + 1)),
+                desired,
+                pace(seed.wrapping_sub(k as u64 + 1)),
             ))
         })
         .collect();
