@@ -9,7 +9,8 @@
 //! below the last acknowledged one), nothing unacknowledged is half-applied (the three values
 //! agree), and `$version`s never went backwards (not below the last acknowledged one nor the one
 //! seen after the previous restart, nor the one a reader was shown: four more clients read
-//! twins all along).
+//! twins all along). At the end each device's view of desired (baseline read + desired stream)
+//! must equal the hub's.
 //!
 //! Sizes: `RELIABILITY_KILLS` (3; the soak runs 10), `RELIABILITY_CRASH_CLIENTS` (50).
 
@@ -62,9 +63,11 @@ async fn start(dir: std::path::PathBuf, devices: Vec<String>) -> EmulatorProcess
 struct Clients {
     ledger: Arc<Ledger>,
     stop: Arc<AtomicBool>,
+    /// Writers and readers.
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Each device client with its application's view of desired properties.
     views: Vec<(String, DeviceClient, Arc<Mutex<DesiredView>>)>,
+    view_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Clients {
@@ -81,6 +84,7 @@ impl Clients {
         let service_cs = service_connection_string_via(&hub.service_connection_string(), https);
         let mut tasks = Vec::new();
         let mut views = Vec::new();
+        let mut view_tasks = Vec::new();
         for (n, device) in devices.iter().enumerate() {
             let options = DeviceClientOptions {
                 trust: Trust::Pem(ca.clone()),
@@ -104,7 +108,7 @@ impl Clients {
             .expect("a service client");
             let seed = seed.wrapping_add(n as u64 * 2);
             let view = Arc::new(Mutex::new(DesiredView::default()));
-            tasks.push(tokio::spawn(keep_desired_view(
+            view_tasks.push(tokio::spawn(keep_desired_view(
                 client.clone(),
                 view.clone(),
             )));
@@ -147,6 +151,7 @@ impl Clients {
             stop,
             tasks,
             views,
+            view_tasks,
         }
     }
 
@@ -167,6 +172,9 @@ impl Clients {
     /// the hub's (bounded wait). Returns the ledger and the divergent devices.
     async fn stop(self, hub: &EmulatorProcess) -> (Arc<Ledger>, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.expect("a writer or reader does not panic");
+        }
         let direct = direct_client(hub);
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut divergent = Vec::new();
@@ -189,8 +197,8 @@ impl Clients {
             }
             client.close().await;
         }
-        for task in self.tasks {
-            task.await.expect("a client task does not panic");
+        for task in self.view_tasks {
+            task.await.expect("a view task does not panic");
         }
         (self.ledger, divergent)
     }
