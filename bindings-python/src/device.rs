@@ -9,7 +9,7 @@ use iothub_twin::device::{
     Transport,
 };
 use iothub_twin::tls::{ClientCertificate, Trust};
-use iothub_twin::{DeviceClient, DeviceClientOptions};
+use iothub_twin::{DeviceClient, DeviceClientOptions, RetryPolicy};
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::tokio::future_into_py;
@@ -46,7 +46,8 @@ impl PyDeviceClient {
         module_id = None, certificate_pem = None, private_key_pem = None,
         server_verification_cert = None, gateway_host_name = None, websockets = false,
         keep_alive = 60.0, sastoken_ttl = 3600.0, operation_timeout = 60.0,
-        product_info = None, model_id = None, offline_queue_capacity = 1000
+        product_info = None, model_id = None, offline_queue_capacity = 1000,
+        connection_retry = true, retry_initial_delay = None, retry_max_delay = None
     ))]
     #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
     fn connect<'py>(
@@ -67,7 +68,21 @@ impl PyDeviceClient {
         product_info: Option<String>,
         model_id: Option<String>,
         offline_queue_capacity: usize,
+        connection_retry: bool,
+        retry_initial_delay: Option<f64>,
+        retry_max_delay: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let mut reconnect = if connection_retry {
+            RetryPolicy::default()
+        } else {
+            RetryPolicy::no_retries()
+        };
+        if let Some(delay) = retry_initial_delay {
+            reconnect.initial_delay = seconds(delay, "retry_initial_delay")?;
+        }
+        if let Some(delay) = retry_max_delay {
+            reconnect.max_delay = seconds(delay, "retry_max_delay")?;
+        }
         let credentials = match (
             connection_string,
             sas_token,
@@ -110,6 +125,7 @@ impl PyDeviceClient {
             operation_timeout: seconds(operation_timeout, "operation_timeout")?,
             sas_token_ttl: seconds(sastoken_ttl, "sastoken_ttl")?,
             offline_queue_capacity,
+            reconnect,
             ..Default::default()
         };
         future_into_py(py, async move {

@@ -24,9 +24,10 @@ logger = logging.getLogger("iothub_twin")
 
 Handler = Optional[Callable[..., Any]]
 
-# Keyword arguments of azure-iot-device's create_* methods that apply here. The core always
-# reconnects and always resyncs desired properties, so connection_retry,
-# connection_retry_interval and ensure_desired_properties are accepted and have no effect.
+# Keyword arguments of azure-iot-device's create_* methods that apply here.
+# connection_retry_interval caps the core's exponential reconnect backoff (which starts at
+# 1 s or the interval, whichever is shorter); the core always resyncs desired properties after
+# a reconnect, so ensure_desired_properties is accepted and has no effect.
 _COMMON_KWARGS = {
     "server_verification_cert",
     "gateway_hostname",
@@ -86,7 +87,12 @@ def _options(kwargs: Dict[str, Any], excluded: set) -> Dict[str, Any]:
         "product_info": kwargs.get("product_info") or None,
         "model_id": kwargs.get("model_id"),
         "offline_queue_capacity": int(kwargs.get("offline_queue_capacity", 1000)),
+        "connection_retry": bool(kwargs.get("connection_retry", True)),
     }
+    interval = kwargs.get("connection_retry_interval")
+    if interval is not None:
+        native["retry_max_delay"] = float(interval)
+        native["retry_initial_delay"] = min(1.0, float(interval))
     return native
 
 
