@@ -65,10 +65,13 @@ class IoTHubDeviceClient:
         """Desired patches from now on, blocking for each; ends at disconnect/shutdown."""
         stream = self._aio.desired_property_updates()
 
+        async def next_patch() -> Dict[str, Any]:
+            return await stream.__anext__()
+
         def patches() -> Iterator[Dict[str, Any]]:
             while True:
                 try:
-                    yield _loop.run(stream.__anext__())
+                    yield _loop.get().run(next_patch())
                 except StopAsyncIteration:
                     return
 
