@@ -28,8 +28,11 @@ pub(crate) fn install() {
     if RECORDS.set(Mutex::new(receiver)).is_err() {
         return;
     }
-    let filter = EnvFilter::try_from_env("IOTHUB_TWIN_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("iothub_twin=info,_native=info"));
+    let filter = std::env::var("IOTHUB_TWIN_LOG")
+        .ok()
+        .filter(|directives| !directives.trim().is_empty())
+        .and_then(|directives| EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| EnvFilter::new("iothub_twin=info,_native=info"));
     // Another subscriber may already be global (an embedding Rust program): keep it.
     let _ = Registry::default()
         .with(filter)
