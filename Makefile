@@ -12,13 +12,13 @@ PYTHON ?= python3
 VENV := .venv
 COMPAT := tests/compat
 
-.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
+.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz python python-module
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat fuzz
+test: fmt-check clippy ring-only rust-test doc compat fuzz python
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -109,3 +109,25 @@ bench: $(VENV)/.compat-installed
 	$(RELEASE)/service_client $(RELEASE)/iothub-twin-emulator 5 $(VENV)/bin/python
 	$(RELEASE)/mqtt_twin $(RELEASE)/iothub-twin-emulator 5 1000
 	$(RELEASE)/device_client $(RELEASE)/iothub-twin-emulator 5 10000
+
+## The Python package (bindings-python): `python-module` builds it into the .venv (maturin
+## develop, dev profile, sharing the target dir); `python` then runs tests/python against the
+## emulator binary (sync and aio clients, exceptions, exit/Ctrl-C, the guide's samples, pip and
+## wheel installs into fresh venvs) and stubtest on the hand-written stubs of the native module.
+PYTHON_TIMEOUT ?= 900
+python: python-module
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	@rc=0; timeout -k 10 $(PYTHON_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider \
+		tests/python 2>&1 | tee $(LOGS)/python.log || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "python: pytest collected no tests (exit 5)"; fi; \
+	if [ $$rc -eq 124 ]; then echo "python: pytest timed out after $(PYTHON_TIMEOUT)s"; fi; \
+	if [ $$rc -ne 0 ]; then exit 1; fi
+	$(VENV)/bin/python -m mypy.stubtest iothub_twin._native
+
+python-module: $(VENV)/.python-tools-installed
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --locked --quiet -m bindings-python/Cargo.toml
+
+$(VENV)/.python-tools-installed: $(VENV)/.compat-installed tests/python/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+	touch $@
