@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV := .venv
 COMPAT := tests/compat
 
-.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz python python-module
+.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz python python-module bench-python
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
@@ -102,7 +102,7 @@ compat: tools
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
 ## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
 RELEASE := target/$(CARGO_BUILD_TARGET)/release
-bench: $(VENV)/.compat-installed
+bench: $(VENV)/.compat-installed bench-python
 	command -v mosquitto >/dev/null || (apt-get update && apt-get install -y mosquitto)
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
 	$(RELEASE)/rest_patch $(RELEASE)/iothub-twin-emulator 5
@@ -131,3 +131,17 @@ python-module: $(VENV)/.python-tools-installed
 $(VENV)/.python-tools-installed: $(VENV)/.compat-installed tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
+
+## The Python benchmark (bench/python/run.py, figures in bench/README.md): the release wheel in
+## its own venv against the official SDKs in the .venv, one emulator; its MQTT endpoint is on
+## 8883 (the official device SDK's fixed port), so it runs under the fixed-ports lock.
+BENCH_VENV := target/bench-venv
+bench-python: $(VENV)/.python-tools-installed
+	$(CARGO) build --locked --release -p iothub-twin-emulator
+	rm -rf target/bench-wheels
+	$(VENV)/bin/maturin build --release --locked --quiet -m bindings-python/Cargo.toml -o target/bench-wheels
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-index \
+		target/bench-wheels/*.whl
+	flock /tmp/iothub-fixed-ports.lock $(VENV)/bin/python bench/python/run.py \
+		$(RELEASE)/iothub-twin-emulator $(BENCH_VENV)/bin/python $(VENV)/bin/python 5
