@@ -40,12 +40,22 @@ pub(crate) fn to_py_err(error: Error) -> PyErr {
     Python::attach(|py| build(py, &error).unwrap_or_else(|failure| failure))
 }
 
-fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
-    let module = EXCEPTIONS
+/// Imports `iothub_twin.exceptions` at module init, so that mapping an error later (maybe on a
+/// tokio thread) is an attribute lookup, never an import.
+pub(crate) fn init(py: Python<'_>) -> PyResult<()> {
+    exceptions(py).map(drop)
+}
+
+fn exceptions(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    EXCEPTIONS
         .get_or_try_init(py, || {
             PyModule::import(py, "iothub_twin.exceptions").map(Bound::unbind)
-        })?
-        .bind(py);
+        })
+        .map(|module| module.bind(py))
+}
+
+fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
+    let module = exceptions(py)?;
     let exception = module
         .getattr(class_name(error))?
         .call1((error.to_string(),))?;
