@@ -23,6 +23,11 @@ use crate::error::to_py_err;
 #[pyclass(name = "DeviceClient", module = "iothub_twin._native", frozen)]
 pub(crate) struct PyDeviceClient {
     inner: DeviceClient,
+    /// Streams opened the moment `connect` finished, handed out by the first
+    /// `desired_property_updates` / `connection_state_updates` call: a change that arrives
+    /// before Python gets to ask is buffered, not missed.
+    first_desired: std::sync::Mutex<Option<DesiredPatchStream>>,
+    first_state: std::sync::Mutex<Option<ConnectionStateStream>>,
 }
 
 /// How to authenticate, from the arguments of `connect`.
@@ -143,7 +148,11 @@ impl PyDeviceClient {
                 }
             }
             .map_err(to_py_err)?;
-            Ok(PyDeviceClient { inner })
+            Ok(PyDeviceClient {
+                first_desired: std::sync::Mutex::new(Some(inner.desired_property_updates())),
+                first_state: std::sync::Mutex::new(Some(inner.connection_state_updates())),
+                inner,
+            })
         })
     }
 
@@ -172,17 +181,22 @@ impl PyDeviceClient {
         })
     }
 
-    /// Desired-property patches from now on (each with `$version`); ends on `close`.
+    /// Desired-property patches (each with `$version`); ends on `close`. The first call's
+    /// stream starts when `connect` finished, later ones when they are made.
     fn desired_property_updates(&self) -> PyDesiredPatchStream {
+        let first = self.first_desired.lock().ok().and_then(|mut f| f.take());
+        let stream = first.unwrap_or_else(|| self.inner.desired_property_updates());
         PyDesiredPatchStream {
-            inner: Arc::new(Mutex::new(self.inner.desired_property_updates())),
+            inner: Arc::new(Mutex::new(stream)),
         }
     }
 
     /// Connection-state names from now on; ends on `close`.
     fn connection_state_updates(&self) -> PyConnectionStateStream {
+        let first = self.first_state.lock().ok().and_then(|mut f| f.take());
+        let stream = first.unwrap_or_else(|| self.inner.connection_state_updates());
         PyConnectionStateStream {
-            inner: Arc::new(Mutex::new(self.inner.connection_state_updates())),
+            inner: Arc::new(Mutex::new(stream)),
         }
     }
 

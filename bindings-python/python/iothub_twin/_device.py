@@ -188,6 +188,12 @@ class IoTHubDeviceClient:
             raise ClientClosedError("the client was shut down while connecting")
         self._native = native
         self._start_handler_tasks()
+        # The native client buffers from connect until the first stream is asked for; streams
+        # no handler took are released here, so nothing piles up unread.
+        if "desired" not in self._tasks:
+            native.desired_property_updates()
+        if "state" not in self._tasks:
+            native.connection_state_updates()
         if self._state_handler is not None:
             await _call_handler(self._state_handler, (), self._handler_executor)
         return native
