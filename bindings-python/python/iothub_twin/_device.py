@@ -234,11 +234,13 @@ class IoTHubDeviceClient:
 
     async def get_twin(self) -> Dict[str, Any]:
         """The twin: ``{"desired": {...}, "reported": {...}}`` (each with ``$version``)."""
-        return await (await self._ready()).get_twin()
+        native = self._native or await self._ready()  # fast path: connected
+        return await native.get_twin()
 
     async def patch_twin_reported_properties(self, reported_properties_patch: Dict[str, Any]) -> None:
         """Merges the patch into the reported properties (``None`` values delete keys)."""
-        await (await self._ready()).patch_twin_reported_properties(reported_properties_patch)
+        native = self._native or await self._ready()  # fast path: connected
+        await native.patch_twin_reported_properties(reported_properties_patch)
 
     def desired_property_updates(self) -> AsyncIterator[Dict[str, Any]]:
         """Desired-property patches from now on, each with ``$version``; after a reconnect, one
