@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -23,8 +24,13 @@ def client_for(hub, cs, **kwargs) -> IoTHubDeviceClient:
 async def test_guide_flow_with_a_function_handler(hub):
     device_id, cs = hub.new_device()
     client = client_for(hub, cs)
-    patches = []
-    client.on_twin_desired_properties_patch_received = patches.append
+    patches, threads = [], []
+
+    def on_patch(patch):
+        threads.append(threading.current_thread())
+        patches.append(patch)
+
+    client.on_twin_desired_properties_patch_received = on_patch
     await client.connect()
     assert client.connected
     twin = await client.get_twin()
@@ -37,6 +43,8 @@ async def test_guide_flow_with_a_function_handler(hub):
     hub.registry.update_twin(device_id, {"properties": {"desired": {"power_level": 1}}})
     await async_wait_until(lambda: patches, what="the desired patch")
     assert patches == [{"power_level": 1, "$version": 2}]
+    # The handler ran on the event loop's thread, not on a tokio worker.
+    assert threads == [threading.current_thread()]
 
     await client.shutdown()
     assert not client.connected
