@@ -12,14 +12,15 @@ PYTHON ?= python3
 VENV := .venv
 COMPAT := tests/compat
 
-.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz reliability \
-	soak soak-crash
+.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
+.PHONY: reliability soak soak-crash
+.PHONY: python python-module bench-python
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat fuzz reliability
+test: fmt-check clippy ring-only rust-test doc compat python fuzz reliability
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -103,7 +104,7 @@ compat: tools
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
 ## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
 RELEASE := target/$(CARGO_BUILD_TARGET)/release
-bench: $(VENV)/.compat-installed
+bench: $(VENV)/.compat-installed bench-python
 	command -v mosquitto >/dev/null || (apt-get update && apt-get install -y mosquitto)
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
 	$(RELEASE)/rest_patch $(RELEASE)/iothub-twin-emulator 5
@@ -134,3 +135,38 @@ soak-crash:
 	RELIABILITY_KILLS=10 RELIABILITY_SECS=300 timeout -k 10 1800 $(CARGO) test --locked \
 		-p iothub-twin-reliability -- --ignored --nocapture --test-threads=1 2>&1 \
 		| tee target/soak-logs/soak-crash.log
+## The Python package (bindings-python): `python-module` builds it into the .venv (maturin
+## develop, dev profile, sharing the target dir); `python` then runs tests/python against the
+## emulator binary (sync and aio clients, exceptions, exit/Ctrl-C, the guide's samples, pip and
+## wheel installs into fresh venvs) and stubtest on the hand-written stubs of the native module.
+PYTHON_TIMEOUT ?= 900
+python: python-module
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	@rc=0; timeout -k 10 $(PYTHON_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider \
+		tests/python 2>&1 | tee $(LOGS)/python.log || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "python: pytest collected no tests (exit 5)"; fi; \
+	if [ $$rc -eq 124 ]; then echo "python: pytest timed out after $(PYTHON_TIMEOUT)s"; fi; \
+	if [ $$rc -ne 0 ]; then exit 1; fi
+	$(VENV)/bin/python -m mypy.stubtest iothub_twin._native
+
+python-module: $(VENV)/.python-tools-installed
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --locked --quiet -m bindings-python/Cargo.toml
+
+$(VENV)/.python-tools-installed: $(VENV)/.compat-installed tests/python/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+	touch $@
+
+## The Python benchmark (bench/python/run.py, figures in bench/README.md): the release wheel in
+## its own venv against the official SDKs in the .venv, one emulator; its MQTT endpoint is on
+## 8883 (the official device SDK's fixed port), so it runs under the fixed-ports lock.
+BENCH_VENV := target/bench-venv
+bench-python: $(VENV)/.python-tools-installed
+	$(CARGO) build --locked --release -p iothub-twin-emulator
+	rm -rf target/bench-wheels
+	$(VENV)/bin/maturin build --release --locked --quiet -m bindings-python/Cargo.toml -o target/bench-wheels
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-index \
+		target/bench-wheels/*.whl
+	flock /tmp/iothub-fixed-ports.lock $(VENV)/bin/python bench/python/run.py \
+		$(RELEASE)/iothub-twin-emulator $(BENCH_VENV)/bin/python $(VENV)/bin/python 5

@@ -22,7 +22,7 @@ echo
 echo "== 2. The local IoT Hub emulator"
 mkfifo "$work/ready"
 "$target/iothub-twin-emulator" --data-dir "$work/data" --https-port 0 --mqtt-port 0 \
-    --device myDeviceId >"$work/ready" 2>"$work/emulator.log" &
+    --device myDeviceId --device pyDevice >"$work/ready" 2>"$work/emulator.log" &
 emulator_pid=$!
 read -r ready <"$work/ready"
 field() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(eval("r" + sys.argv[2]))' "$ready" "$1"; }
@@ -43,6 +43,30 @@ for _ in $(seq 1 300); do
 done
 "$target/service_flow" "$service_cs" "$ca" myDeviceId | sed -e 's/^/[back-end] /'
 wait "$device_pid"
+
+echo
+echo "== 4. The Python guide's device and back-end apps (samples/python: only the imports changed)"
+make --no-print-directory python-module
+py_cs=$(field '["devices"]["pyDevice"]')
+export SSL_CERT_FILE="$ca" REQUESTS_CA_BUNDLE="$ca"  # the guide's code passes no CA
+# Job control on for this one launch: otherwise a background job starts with SIGINT ignored,
+# and the guide's app stops on Ctrl-C (KeyboardInterrupt) only.
+set -m
+.venv/bin/python -u samples/python/device_app.py "$py_cs" >"$work/py-device.out" 2>&1 &
+py_device_pid=$!
+set +m
+for _ in $(seq 1 300); do
+    grep -q "Reported properties updated" "$work/py-device.out" 2>/dev/null && break
+    sleep 0.1
+done
+.venv/bin/python samples/python/service_app.py "$service_cs" pyDevice | sed -e 's/^/[back-end] /'
+for _ in $(seq 1 300); do
+    grep -q "power_level" "$work/py-device.out" 2>/dev/null && break
+    sleep 0.1
+done
+kill -INT "$py_device_pid"
+wait "$py_device_pid"
+sed -e 's/^/[device] /' "$work/py-device.out"
 
 echo
 echo "== emulator log (stderr) =="

@@ -33,7 +33,7 @@ pub use link::{DeviceCredential, DeviceIdentity};
 pub use options::{DeviceClientOptions, Transport};
 pub use streams::{ConnectionStateStream, DesiredPatchStream};
 
-use crate::auth::{DeviceAuth, DeviceConnectionString};
+use crate::auth::{DeviceAuth, DeviceConnectionString, SasToken, unix_time_now};
 use crate::twin::{self, Section, TwinProperties};
 use crate::{Error, Result};
 use driver::{Command, Driver};
@@ -94,6 +94,23 @@ impl DeviceClient {
             gateway_host_name: parsed.gateway_host_name,
         };
         Self::connect_with(identity, credential, options).await
+    }
+
+    /// Connects with a ready-made device or module SAS token (`SharedAccessSignature sr=…`),
+    /// finding the hub and identity in its `sr` ([`DeviceIdentity::from_sas_token`]). The token
+    /// cannot be renewed, so the connection ends when it expires; an expired token is refused
+    /// at once. Point `options.endpoint` at a gateway or local hub when needed.
+    pub async fn connect_with_sas_token(token: &str, options: DeviceClientOptions) -> Result<Self> {
+        let token = SasToken::parse(token).map_err(|e| Error::InvalidArgument {
+            reason: e.to_string(),
+        })?;
+        token
+            .check_expiry(unix_time_now())
+            .map_err(|e| Error::InvalidArgument {
+                reason: e.to_string(),
+            })?;
+        let identity = DeviceIdentity::from_sas_token(&token)?;
+        Self::connect_with(identity, DeviceCredential::Token(token), options).await
     }
 
     /// Connects as `identity` with `credential` (a key, a SAS token, or X.509 from the

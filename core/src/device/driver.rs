@@ -191,9 +191,9 @@ impl Driver {
                 self.phase = Phase::Ready;
                 self.reconnects = 0;
                 self.set_state(ConnectionState::Connected);
-                if let Some(first) = self.first_connect.take() {
-                    let _ = first.send(Ok(()));
-                }
+                // `connect` returns once the first twin read has set the desired baseline (in
+                // `incoming`): a change made after it returns is then above the baseline and
+                // delivered, never folded into it unseen.
                 self.resync();
                 self.flush();
             }
@@ -218,6 +218,9 @@ impl Driver {
                         self.deliver(patches);
                     }
                     _ => self.tracker.abandon_resync(),
+                }
+                if let Some(first) = self.first_connect.take() {
+                    let _ = first.send(Ok(()));
                 }
             }
             self.renew_if_idle();

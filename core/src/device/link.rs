@@ -6,7 +6,9 @@ use std::time::Duration;
 use rumqttc::{MqttOptions, TlsConfiguration, Transport as MqttTransport};
 
 use super::options::{DeviceClientOptions, Transport};
-use crate::auth::{HostPort, SasToken, SharedAccessKey, encode_uri_component, unix_time_now};
+use crate::auth::{
+    HostPort, SasToken, SharedAccessKey, check_identity_id, encode_uri_component, unix_time_now,
+};
 use crate::{Error, Result};
 
 /// The `api-version` the client speaks.
@@ -48,6 +50,37 @@ impl DeviceIdentity {
             Some(module) => format!("{}/{module}", self.device_id),
             None => self.device_id.clone(),
         }
+    }
+
+    /// The identity a device or module SAS token was made for: its `sr` is
+    /// `{HostName}/devices/{deviceId}` or `{HostName}/devices/{deviceId}/modules/{moduleId}`
+    /// (how `create_from_sastoken` finds the hub and device in the official SDKs).
+    pub fn from_sas_token(token: &SasToken) -> Result<Self> {
+        let invalid = |reason: &str| Error::InvalidArgument {
+            reason: format!("the SAS token's resource (sr) {reason}"),
+        };
+        let resource = token.resource();
+        let parts: Vec<&str> = resource.split('/').collect();
+        let (host, device_id, module_id) = match parts.as_slice() {
+            [host, "devices", device] => (*host, *device, None),
+            [host, "devices", device, "modules", module] => (*host, *device, Some(*module)),
+            _ => {
+                return Err(invalid(
+                    "must be {HostName}/devices/{deviceId}[/modules/{moduleId}]",
+                ));
+            }
+        };
+        for (kind, id) in [("deviceId", Some(device_id)), ("moduleId", module_id)] {
+            if let Some(id) = id {
+                check_identity_id(kind, id).map_err(|reason| invalid(&reason))?;
+            }
+        }
+        Ok(Self {
+            host_name: host.parse()?,
+            device_id: device_id.to_owned(),
+            module_id: module_id.map(str::to_owned),
+            gateway_host_name: None,
+        })
     }
 
     fn sas_resource(&self) -> String {
@@ -165,5 +198,37 @@ impl Link {
             .set_max_packet_size(256 * 1024 + 1024, 256 * 1024 + 1024)
             .set_credentials(self.username(), password);
         Ok(options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(resource: &str) -> SasToken {
+        let key = SharedAccessKey::from_bytes(b"0123456789abcdef");
+        SasToken::generate(resource, &key, None, unix_time_now() + 60)
+    }
+
+    #[test]
+    fn identity_from_device_and_module_tokens() {
+        let device =
+            DeviceIdentity::from_sas_token(&token("localhost:8443/devices/dev-1")).unwrap();
+        assert_eq!(device.host_name.to_string(), "localhost:8443");
+        assert_eq!(
+            (device.device_id.as_str(), device.module_id),
+            ("dev-1", None)
+        );
+        let module =
+            DeviceIdentity::from_sas_token(&token("hub.example.net/devices/d/modules/m")).unwrap();
+        assert_eq!(module.client_id(), "d/m");
+        for bad in [
+            "hub.example.net",
+            "hub.example.net/twins/d",
+            "hub/devices/d/modules",
+        ] {
+            let err = DeviceIdentity::from_sas_token(&token(bad)).unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument { .. }), "{bad}: {err}");
+        }
     }
 }

@@ -83,6 +83,52 @@ async fn the_guides_device_flow() {
 }
 
 #[tokio::test]
+async fn a_change_made_right_after_connect_is_delivered() {
+    // `connect` returns once the desired baseline is read, so the very next change is above it
+    // (before, a read answering after the change folded it into the baseline unseen).
+    let hub = Hub::start().await;
+    let cs = hub.device("dev1").await;
+    for round in 0..5 {
+        let client = DeviceClient::connect(&cs, hub.options()).await.unwrap();
+        let mut desired = client.desired_property_updates();
+        let version = hub.patch_desired("dev1", json!({"round": round})).await;
+        let patch = next_patch(&mut desired).await;
+        assert_eq!(patch.version, version);
+        assert_eq!(patch.patch, object(json!({"round": round})));
+        client.close().await;
+    }
+}
+
+#[tokio::test]
+async fn connect_with_a_ready_made_sas_token() {
+    let hub = Hub::start().await;
+    let cs: iothub_twin::auth::DeviceConnectionString = hub.device("dev1").await.parse().unwrap();
+    let iothub_twin::auth::DeviceAuth::SharedAccessKey { key, .. } = &cs.auth else {
+        unreachable!()
+    };
+    let token = iothub_twin::auth::SasToken::generate(
+        &cs.sas_resource(),
+        key,
+        None,
+        iothub_twin::auth::unix_time_now() + 600,
+    );
+    let options = iothub_twin::DeviceClientOptions {
+        endpoint: cs.gateway_host_name.clone(),
+        ..hub.options()
+    };
+    let client = DeviceClient::connect_with_sas_token(token.expose_secret(), options.clone())
+        .await
+        .unwrap();
+    assert_eq!(client.get_twin().await.unwrap().desired.version(), Some(1));
+    client.close().await;
+    let expired = iothub_twin::auth::SasToken::generate(&cs.sas_resource(), key, None, 1);
+    let err = DeviceClient::connect_with_sas_token(expired.expose_secret(), options)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+}
+
+#[tokio::test]
 async fn a_reconnect_delivers_exactly_one_difference_patch() {
     let hub = Hub::start().await;
     let cs = hub.device("dev1").await;

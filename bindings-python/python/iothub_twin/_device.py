@@ -1,0 +1,329 @@
+"""The asyncio device client, named and behaving like ``azure.iot.device.aio.IoTHubDeviceClient``
+for twins; the sync client (``iothub_twin.IoTHubDeviceClient``) wraps it.
+
+Behaviour comes from the Rust core: every call has a deadline, reconnects back off and
+re-subscribe, after a reconnect exactly one desired patch holds what changed meanwhile, SAS
+tokens renew, and reported patches made while offline wait (bounded) and go out in order.
+
+Handlers run on the caller's event loop (aio) or in an executor (sync), never on a Rust
+thread: a task per handler iterates the native async stream and calls the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import logging
+from typing import Any, AsyncIterator, Callable, Dict, Optional
+
+from . import _native
+from .exceptions import ClientClosedError, InvalidArgumentError, NoConnectionError
+
+logger = logging.getLogger("iothub_twin")
+
+Handler = Optional[Callable[..., Any]]
+
+# Keyword arguments of azure-iot-device's create_* methods that apply here.
+# connection_retry_interval caps the core's exponential reconnect backoff (which starts at
+# 1 s or the interval, whichever is shorter); the core always resyncs desired properties after
+# a reconnect, so ensure_desired_properties is accepted and has no effect.
+_COMMON_KWARGS = {
+    "server_verification_cert",
+    "gateway_hostname",
+    "websockets",
+    "product_info",
+    "keep_alive",
+    "auto_connect",
+    "connection_retry",
+    "connection_retry_interval",
+    "ensure_desired_properties",
+    "cipher",
+    "proxy_options",
+    # iothub_twin's own
+    "operation_timeout",
+    "model_id",
+    "offline_queue_capacity",
+}
+
+
+class X509:
+    """A client certificate (file), its key (file) and an optional pass phrase, as
+    ``azure.iot.device.X509``. Encrypted keys (a pass phrase) are not supported."""
+
+    def __init__(self, cert_file: str, key_file: str, pass_phrase: Optional[str] = None) -> None:
+        self._cert_file = cert_file
+        self._key_file = key_file
+        self._pass_phrase = pass_phrase
+
+    @property
+    def certificate_file(self) -> str:
+        return self._cert_file
+
+    @property
+    def key_file(self) -> str:
+        return self._key_file
+
+    @property
+    def pass_phrase(self) -> Optional[str]:
+        return self._pass_phrase
+
+
+def _options(kwargs: Dict[str, Any], excluded: set) -> Dict[str, Any]:
+    for name in kwargs:
+        if name not in _COMMON_KWARGS | {"sastoken_ttl"} or name in excluded:
+            raise TypeError(f"Unsupported keyword argument: '{name}'")
+    if kwargs.get("cipher"):
+        raise InvalidArgumentError("cipher is not supported: TLS uses rustls' safe defaults")
+    if kwargs.get("proxy_options") is not None:
+        raise InvalidArgumentError("proxy_options is not supported")
+    native: Dict[str, Any] = {
+        "server_verification_cert": kwargs.get("server_verification_cert"),
+        "gateway_host_name": kwargs.get("gateway_hostname"),
+        "websockets": bool(kwargs.get("websockets", False)),
+        "keep_alive": float(kwargs.get("keep_alive", 60)),
+        "sastoken_ttl": float(kwargs.get("sastoken_ttl", 3600)),
+        "operation_timeout": float(kwargs.get("operation_timeout", 60)),
+        "product_info": kwargs.get("product_info") or None,
+        "model_id": kwargs.get("model_id"),
+        "offline_queue_capacity": int(kwargs.get("offline_queue_capacity", 1000)),
+        "connection_retry": bool(kwargs.get("connection_retry", True)),
+    }
+    interval = kwargs.get("connection_retry_interval")
+    if interval is not None:
+        native["retry_max_delay"] = float(interval)
+        native["retry_initial_delay"] = min(1.0, float(interval))
+    return native
+
+
+async def _call_handler(handler: Callable[..., Any], args: tuple, executor: Any) -> None:
+    """Calls a plain function or coroutine function handler; errors are logged, not raised."""
+    try:
+        if executor is not None and not inspect.iscoroutinefunction(handler):
+            await asyncio.get_running_loop().run_in_executor(executor, handler, *args)
+            return
+        result = handler(*args)
+        if inspect.isawaitable(result):
+            await result
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("the %s handler raised", getattr(handler, "__name__", "event"))
+
+
+class IoTHubDeviceClient:
+    """A device (or module) twin client. Make one with a ``create_from_*`` class method."""
+
+    def __init__(self, connect_kwargs: Dict[str, Any], auto_connect: bool = True) -> None:
+        self._connect_kwargs = connect_kwargs
+        self._auto_connect = auto_connect
+        self._native: Optional[_native.DeviceClient] = None
+        self._connecting: Optional[asyncio.Future] = None
+        self._is_shut_down = False
+        self._desired_handler: Handler = None
+        self._state_handler: Handler = None
+        self._tasks: Dict[str, asyncio.Task] = {}
+        # Set by the sync client: handlers then run in this executor, off the loop.
+        self._handler_executor: Optional[concurrent.futures.Executor] = None
+
+    # ~~~ construction (as azure-iot-device) ~~~
+
+    @classmethod
+    def create_from_connection_string(cls, connection_string: str, **kwargs: Any) -> "IoTHubDeviceClient":
+        """A client for a device connection string (``HostName=…;DeviceId=…;SharedAccessKey=…``)."""
+        options = _options(kwargs, excluded={"gateway_hostname"})
+        if _native.parse_device_connection_string(connection_string):
+            raise InvalidArgumentError(
+                "Use the .create_from_x509_certificate() method instead when using X509 certificates"
+            )
+        options["connection_string"] = connection_string
+        return cls(options, kwargs.get("auto_connect", True))
+
+    @classmethod
+    def create_from_sastoken(cls, sastoken: str, **kwargs: Any) -> "IoTHubDeviceClient":
+        """A client for a ready-made SAS token (it cannot be renewed)."""
+        options = _options(kwargs, excluded={"sastoken_ttl"})
+        options["sas_token"] = sastoken
+        return cls(options, kwargs.get("auto_connect", True))
+
+    @classmethod
+    def create_from_x509_certificate(
+        cls, x509: X509, hostname: str, device_id: str, **kwargs: Any
+    ) -> "IoTHubDeviceClient":
+        """A client authenticating with an X.509 certificate (PEM files)."""
+        options = _options(kwargs, excluded={"sastoken_ttl"})
+        if x509.pass_phrase:
+            raise InvalidArgumentError("encrypted private keys (pass_phrase) are not supported")
+        with open(x509.certificate_file, encoding="ascii") as f:
+            options["certificate_pem"] = f.read()
+        with open(x509.key_file, encoding="ascii") as f:
+            options["private_key_pem"] = f.read()
+        options.update(host_name=hostname, device_id=device_id)
+        return cls(options, kwargs.get("auto_connect", True))
+
+    # ~~~ connection ~~~
+
+    async def connect(self) -> None:
+        """Connects; returns once connected and subscribed (raises CredentialError,
+        ConnectionFailedError or OperationTimeout otherwise)."""
+        await self._connected_native()
+
+    async def _connected_native(self) -> _native.DeviceClient:
+        if self._is_shut_down:
+            raise ClientClosedError("the client has been shut down")
+        if self._native is not None:
+            return self._native
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self._open())
+        try:
+            return await asyncio.shield(self._connecting)
+        finally:
+            if self._connecting is not None and self._connecting.done():
+                self._connecting = None
+
+    async def _open(self) -> _native.DeviceClient:
+        native = await _native.DeviceClient.connect(**self._connect_kwargs)
+        if self._is_shut_down:
+            await native.close()
+            raise ClientClosedError("the client was shut down while connecting")
+        self._native = native
+        self._start_handler_tasks()
+        # The native client buffers from connect until the first stream is asked for; streams
+        # no handler took are released here, so nothing piles up unread.
+        if "desired" not in self._tasks:
+            native.desired_property_updates()
+        if "state" not in self._tasks:
+            native.connection_state_updates()
+        if self._state_handler is not None:
+            await _call_handler(self._state_handler, (), self._handler_executor)
+        return native
+
+    async def _ready(self) -> _native.DeviceClient:
+        if self._native is None and not self._auto_connect and not self._is_shut_down:
+            raise NoConnectionError("the client is not connected (auto_connect=False)")
+        return await self._connected_native()
+
+    async def disconnect(self) -> None:
+        """Disconnects; ``connect`` (or any call, with auto_connect) connects again."""
+        native, self._native = self._native, None
+        if native is None:
+            return
+        await native.close()
+        await self._stop_handler_tasks()
+        if self._state_handler is not None and not self._is_shut_down:
+            await _call_handler(self._state_handler, (), self._handler_executor)
+
+    async def shutdown(self) -> None:
+        """Disconnects for good: no handler is called after this returns; calls then raise
+        ClientClosedError."""
+        self._is_shut_down = True
+        native, self._native = self._native, None
+        await self._stop_handler_tasks()
+        if native is not None:
+            await native.close()
+
+    async def _shutdown_at_exit(self) -> None:
+        await self.shutdown()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client is connected right now."""
+        return self._native is not None and self._native.connection_state == "connected"
+
+    # ~~~ twins ~~~
+
+    async def get_twin(self) -> Dict[str, Any]:
+        """The twin: ``{"desired": {...}, "reported": {...}}`` (each with ``$version``)."""
+        native = self._native or await self._ready()  # fast path: connected
+        return await native.get_twin()
+
+    async def patch_twin_reported_properties(self, reported_properties_patch: Dict[str, Any]) -> None:
+        """Merges the patch into the reported properties (``None`` values delete keys)."""
+        native = self._native or await self._ready()  # fast path: connected
+        await native.patch_twin_reported_properties(reported_properties_patch)
+
+    def desired_property_updates(self) -> AsyncIterator[Dict[str, Any]]:
+        """Desired-property patches from now on, each with ``$version``; after a reconnect, one
+        patch holding exactly what changed. Ends at disconnect/shutdown. Needs a connection."""
+        if self._native is None:
+            raise NoConnectionError("connect before asking for desired property updates")
+        return self._native.desired_property_updates()
+
+    # ~~~ handlers ~~~
+
+    @property
+    def on_twin_desired_properties_patch_received(self) -> Handler:
+        """Called with each desired-properties patch (a function or a coroutine function)."""
+        return self._desired_handler
+
+    @on_twin_desired_properties_patch_received.setter
+    def on_twin_desired_properties_patch_received(self, value: Handler) -> None:
+        self._desired_handler = value
+        self._restart_task("desired")
+
+    @property
+    def on_connection_state_change(self) -> Handler:
+        """Called (no arguments) when the client connects or disconnects; read ``connected``."""
+        return self._state_handler
+
+    @on_connection_state_change.setter
+    def on_connection_state_change(self, value: Handler) -> None:
+        self._state_handler = value
+        self._restart_task("state")
+
+    def _restart_task(self, name: str) -> None:
+        old = self._tasks.pop(name, None)
+        if old is not None:
+            old.cancel()
+        if self._native is not None:
+            self._start_task(name, self._native)
+
+    def _start_handler_tasks(self) -> None:
+        for name in ("desired", "state"):
+            if name not in self._tasks and self._native is not None:
+                self._start_task(name, self._native)
+
+    def _start_task(self, name: str, native: _native.DeviceClient) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # started by connect(), which runs on the loop
+        if name == "desired" and self._desired_handler is not None:
+            stream = native.desired_property_updates()
+            self._tasks[name] = asyncio.ensure_future(self._deliver_patches(stream))
+        elif name == "state" and self._state_handler is not None:
+            states = native.connection_state_updates()
+            self._tasks[name] = asyncio.ensure_future(self._deliver_states(states))
+
+    async def _deliver_patches(self, stream: AsyncIterator[Dict[str, Any]]) -> None:
+        async for patch in stream:
+            handler = self._desired_handler
+            if self._is_shut_down or handler is None:
+                return
+            await _call_handler(handler, (patch,), self._handler_executor)
+
+    async def _deliver_states(self, states: AsyncIterator[str]) -> None:
+        was_connected = True
+        async for state in states:
+            now_connected = state == "connected"
+            handler = self._state_handler
+            if self._is_shut_down or handler is None:
+                return
+            if now_connected != was_connected:
+                was_connected = now_connected
+                await _call_handler(handler, (), self._handler_executor)
+
+    async def _stop_handler_tasks(self) -> None:
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        current = asyncio.current_task()
+        for task in tasks:
+            if task is not current:
+                task.cancel()
+        for task in tasks:
+            if task is not current:
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+

@@ -1,0 +1,287 @@
+//! `ServiceClient`: the core service client (REST) as awaitables; twins, registry, queries.
+//! Documents cross as `dict`s in IoT Hub's wire shape (camelCase); the facade's models convert.
+
+use std::sync::{Arc, Mutex};
+
+use iothub_twin::service::{Device, Module, QueryItem, QueryItemType, QueryOptions, TokenProvider};
+use iothub_twin::tls::Trust;
+use iothub_twin::{Error, ServiceClient, ServiceClientOptions};
+use pyo3::prelude::*;
+use pyo3_async_runtimes::tokio::future_into_py;
+use serde_json::{Value, json};
+
+use crate::convert::{from_py, seconds, to_py};
+use crate::error::to_py_err;
+
+/// A service (back-end) client for one hub.
+#[pyclass(name = "ServiceClient", module = "iothub_twin._native", frozen)]
+pub(crate) struct PyServiceClient {
+    inner: ServiceClient,
+}
+
+/// The `Authorization` header value the facade keeps current (e.g. `Bearer <token>` from an
+/// azure-identity credential); the client reads it before every request, so credential code
+/// stays in Python and never runs on a tokio thread.
+#[pyclass(name = "TokenSlot", module = "iothub_twin._native", frozen)]
+pub(crate) struct PyTokenSlot {
+    header: Arc<Mutex<Option<String>>>,
+}
+
+#[pymethods]
+impl PyTokenSlot {
+    #[new]
+    fn new() -> Self {
+        Self {
+            header: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Replaces the header value used from the next request on.
+    fn set(&self, header: String) {
+        if let Ok(mut slot) = self.header.lock() {
+            *slot = Some(header);
+        }
+    }
+}
+
+struct SlotProvider(Arc<Mutex<Option<String>>>);
+
+impl TokenProvider for SlotProvider {
+    async fn token(&self) -> iothub_twin::Result<String> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|slot| slot.clone())
+            .ok_or_else(|| Error::Authentication {
+                reason: "no token has been obtained from the token credential".into(),
+            })
+    }
+}
+
+fn options(ca_pem: Option<String>, timeout: f64) -> PyResult<ServiceClientOptions> {
+    Ok(ServiceClientOptions {
+        trust: ca_pem.map_or(Trust::System, Trust::Pem),
+        timeout: seconds(timeout, "timeout")?,
+        ..Default::default()
+    })
+}
+
+fn item_type_name(item_type: &QueryItemType) -> String {
+    match item_type {
+        QueryItemType::Twin => "twin".into(),
+        QueryItemType::DeviceJob => "deviceJob".into(),
+        QueryItemType::JobResponse => "jobResponse".into(),
+        QueryItemType::Raw => "raw".into(),
+        QueryItemType::Other(name) => name.clone(),
+        _ => "unknown".into(),
+    }
+}
+
+/// `future_into_py` over a call on a clone of the client, converting the answer to Python.
+macro_rules! call {
+    ($self:ident, $py:ident, |$client:ident| $body:expr) => {{
+        let $client = $self.inner.clone();
+        future_into_py($py, async move {
+            let answer = $body.await.map_err(to_py_err)?;
+            to_py(&answer)
+        })
+    }};
+}
+
+#[pymethods]
+impl PyServiceClient {
+    /// A client from a service connection string; `ca_pem` replaces the system roots.
+    #[staticmethod]
+    #[pyo3(signature = (connection_string, *, ca_pem = None, timeout = 60.0))]
+    fn from_connection_string(
+        connection_string: &str,
+        ca_pem: Option<String>,
+        timeout: f64,
+    ) -> PyResult<Self> {
+        let inner =
+            ServiceClient::from_connection_string(connection_string, options(ca_pem, timeout)?)
+                .map_err(to_py_err)?;
+        Ok(Self { inner })
+    }
+
+    /// A client for `host_name` whose requests carry the header value held by `slot`.
+    #[staticmethod]
+    #[pyo3(signature = (host_name, slot, *, ca_pem = None, timeout = 60.0))]
+    fn with_token_slot(
+        host_name: &str,
+        slot: &PyTokenSlot,
+        ca_pem: Option<String>,
+        timeout: f64,
+    ) -> PyResult<Self> {
+        let provider = SlotProvider(slot.header.clone());
+        let inner =
+            ServiceClient::with_token_provider(host_name, provider, options(ca_pem, timeout)?)
+                .map_err(to_py_err)?;
+        Ok(Self { inner })
+    }
+
+    fn get_twin<'py>(&self, py: Python<'py>, device_id: String) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_twin(&device_id))
+    }
+
+    fn get_module_twin<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        module_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_module_twin(&device_id, &module_id))
+    }
+
+    #[pyo3(signature = (device_id, patch, etag = None))]
+    fn update_twin<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        patch: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let patch: Value = from_py(patch, "the twin patch")?;
+        call!(self, py, |c| c.update_twin(
+            &device_id,
+            &patch,
+            etag.as_deref()
+        ))
+    }
+
+    #[pyo3(signature = (device_id, module_id, patch, etag = None))]
+    fn update_module_twin<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        module_id: String,
+        patch: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let patch: Value = from_py(patch, "the twin patch")?;
+        call!(self, py, |c| c.update_module_twin(
+            &device_id,
+            &module_id,
+            &patch,
+            etag.as_deref()
+        ))
+    }
+
+    #[pyo3(signature = (device_id, twin, etag = None))]
+    fn replace_twin<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        twin: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let twin: Value = from_py(twin, "the twin")?;
+        call!(self, py, |c| c.replace_twin(
+            &device_id,
+            &twin,
+            etag.as_deref()
+        ))
+    }
+
+    #[pyo3(signature = (device_id, module_id, twin, etag = None))]
+    fn replace_module_twin<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        module_id: String,
+        twin: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let twin: Value = from_py(twin, "the twin")?;
+        call!(self, py, |c| c.replace_module_twin(
+            &device_id,
+            &module_id,
+            &twin,
+            etag.as_deref()
+        ))
+    }
+
+    /// One page of a query: `{"items": [...], "type": str | None, "continuation_token": ...}`.
+    #[pyo3(signature = (query, page_size = None, continuation_token = None))]
+    fn query<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        page_size: Option<u32>,
+        continuation_token: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let options = QueryOptions {
+            page_size,
+            continuation: continuation_token,
+        };
+        future_into_py(py, async move {
+            let page = client
+                .query_page(&query, &options)
+                .await
+                .map_err(to_py_err)?;
+            let items: Vec<Value> = page.items.into_iter().map(QueryItem::into_json).collect();
+            to_py(&json!({
+                "items": items,
+                "type": page.item_type.as_ref().map(item_type_name),
+                "continuation_token": page.continuation,
+            }))
+        })
+    }
+
+    fn create_device<'py>(
+        &self,
+        py: Python<'py>,
+        device: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let device: Device = from_py(device, "the device")?;
+        call!(self, py, |c| c.create_device(&device))
+    }
+
+    fn get_device<'py>(&self, py: Python<'py>, device_id: String) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_device(&device_id))
+    }
+
+    #[pyo3(signature = (device_id, etag = None))]
+    fn delete_device<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.delete_device(&device_id, etag.as_deref()))
+    }
+
+    fn create_module<'py>(
+        &self,
+        py: Python<'py>,
+        module: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let module: Module = from_py(module, "the module")?;
+        call!(self, py, |c| c.create_module(&module))
+    }
+
+    fn get_module<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        module_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_module(&device_id, &module_id))
+    }
+
+    #[pyo3(signature = (device_id, module_id, etag = None))]
+    fn delete_module<'py>(
+        &self,
+        py: Python<'py>,
+        device_id: String,
+        module_id: String,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.delete_module(
+            &device_id,
+            &module_id,
+            etag.as_deref()
+        ))
+    }
+}
