@@ -3,7 +3,7 @@
 //! `ThreadsafeFunction` so a registry never keeps the process alive by itself.
 
 use iothub_twin::ServiceClient;
-use iothub_twin::service::{Device, QueryItemType, QueryOptions, TokenProvider};
+use iothub_twin::service::{Device, Module, QueryItemType, QueryOptions, TokenProvider};
 use napi::bindgen_prelude::Promise;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
@@ -168,6 +168,15 @@ impl JsServiceClient {
         let device: Device = serde_json::from_value(device)
             .map_err(|e| invalid_argument(format!("not a device description: {e}")))?;
         to_json(self.inner.create_device(&device).await.napi()?)
+    }
+
+    /// `PUT /devices/{deviceId}/modules/{moduleId}`: creates a module (`{deviceId, moduleId,
+    /// authentication?}`).
+    #[napi]
+    pub async fn create_module(&self, module: Value) -> napi::Result<Value> {
+        let module: Module = serde_json::from_value(module)
+            .map_err(|e| invalid_argument(format!("not a module description: {e}")))?;
+        to_json(self.inner.create_module(&module).await.napi()?)
     }
 
     /// `GET /devices/{deviceId}`.
