@@ -106,3 +106,57 @@ function childEnv(extra = {}) {
 }
 
 module.exports = { PACKAGE, ENTRA_TOKEN, startHub, hubRequest, waitFor, recorder, viaCallback, childEnv, deviceSas };
+
+const { spawn } = require('node:child_process');
+const os = require('node:os');
+
+let modulesDir;
+/** A directory holding only `iothub-twin` (a link to bindings-node), for NODE_PATH. */
+function packageOnNodePath() {
+  if (!modulesDir) {
+    modulesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothub-twin-node-path-'));
+    fs.symlinkSync(PACKAGE, path.join(modulesDir, 'iothub-twin'), 'dir');
+    process.on('exit', () => fs.rmSync(modulesDir, { recursive: true, force: true }));
+  }
+  return modulesDir;
+}
+
+/**
+ * Runs `node args…` with `require('iothub-twin')` resolvable; `onLine(line, child)` sees each
+ * stdout line. Resolves to {code, signal, stdout, stderr} when the process exits by itself;
+ * kills it and rejects after `ms`.
+ */
+function runNode(args, { env = {}, onLine = () => {}, ms = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      env: childEnv({ NODE_PATH: packageOnNodePath(), ...env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      pending += chunk;
+      let newline;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        Promise.resolve(onLine(line, child)).catch((err) => { child.kill('SIGKILL'); reject(err); });
+      }
+    });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${args.join(' ')} did not exit within ${ms} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, ms);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+module.exports.runNode = runNode;
