@@ -12,13 +12,13 @@ PYTHON ?= python3
 VENV := .venv
 COMPAT := tests/compat
 
-.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
+.PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz node node-build bench-node
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat fuzz
+test: fmt-check clippy ring-only rust-test doc compat node fuzz
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -97,6 +97,28 @@ compat: tools
 		$(COMPAT)/node/ 2>&1 | tee $(LOGS)/compat-node.log || nd=$$?; \
 	if [ $$nd -eq 124 ]; then echo "compat: node --test timed out after $(COMPAT_TIMEOUT)s"; fi; \
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
+
+## The Node package (bindings-node, tests/node): npm ci (stamp), a debug `napi build --platform`,
+## drift check of the generated native index.js/index.d.ts, `tsc --noEmit` over the facade's
+## hand-written types and a usage file, the npm pack + install check, then `node --test`
+## against the emulator (each test file starts its own on free ports).
+NODE_DIR := bindings-node
+NODE_TIMEOUT ?= 600
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+node-build: $(NODE_DIR)/node_modules/.package-lock.json
+	cd $(NODE_DIR) && npx napi build --platform
+	git diff --exit-code -- $(NODE_DIR)/index.js $(NODE_DIR)/index.d.ts \
+		|| { echo "node: the generated index.js/index.d.ts differ from the committed ones: commit them"; exit 1; }
+
+node: node-build
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	cd $(NODE_DIR) && npx tsc --noEmit -p tsconfig.json
+	tests/node/pack_install.sh
+	timeout -k 10 $(NODE_TIMEOUT) node --test --test-reporter=tap tests/node/ 2>&1 | tee $(LOGS)/node.log
 
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
