@@ -100,7 +100,7 @@ compat: tools
 
 ## The Node package (bindings-node, tests/node): npm ci (stamp), a debug `napi build --platform`,
 ## drift check of the generated native index.js/index.d.ts, `tsc --noEmit` over the facade's
-## hand-written types and a usage file, the npm pack + install check, then `node --test`
+## hand-written types and a usage file, the error-mapping unit tests, the npm pack + install check, then `node --test`
 ## against the emulator (each test file starts its own on free ports).
 NODE_DIR := bindings-node
 NODE_TIMEOUT ?= 600
@@ -115,6 +115,7 @@ node-build: $(NODE_DIR)/node_modules/.package-lock.json
 
 node: node-build
 	@mkdir -p $(LOGS)
+	$(CARGO) test --locked -p iothub-twin-node --lib 2>&1 | tee $(LOGS)/node-rust.log
 	$(CARGO) build --locked -p iothub-twin-emulator
 	cd $(NODE_DIR) && npx tsc --noEmit -p tsconfig.json
 	tests/node/pack_install.sh

@@ -82,3 +82,105 @@ pub(crate) fn invalid_argument(reason: impl Into<String>) -> napi::Error {
         reason: reason.into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use iothub_twin::{Error, ServiceError};
+
+    use super::to_napi;
+
+    fn message(error: Error) -> String {
+        to_napi(error).reason
+    }
+
+    #[test]
+    fn every_variant_has_a_stable_code_and_an_official_name() {
+        let cases = [
+            (
+                Error::InvalidConnectionString {
+                    reason: "no HostName".into(),
+                },
+                "[ERR_INVALID_CONNECTION_STRING ArgumentError - -] invalid connection string: no HostName",
+            ),
+            (
+                Error::InvalidArgument { reason: "x".into() },
+                "[ERR_INVALID_ARGUMENT ArgumentError - -] invalid argument: x",
+            ),
+            (
+                Error::Authentication {
+                    reason: "CONNACK 5".into(),
+                },
+                "[ERR_CREDENTIAL UnauthorizedError - -] authentication failed: CONNACK 5",
+            ),
+            (
+                Error::Connection {
+                    reason: "refused".into(),
+                },
+                "[ERR_CONNECTION NotConnectedError - -] connection failed: refused",
+            ),
+            (
+                Error::Timeout {
+                    operation: "get_twin",
+                    after: Duration::from_secs(1),
+                },
+                "[ERR_TIMEOUT TimeoutError - -] get_twin timed out after 1s",
+            ),
+            (
+                Error::Protocol {
+                    reason: "not JSON".into(),
+                },
+                "[ERR_PROTOCOL FormatError - -] unexpected answer from IoT Hub: not JSON",
+            ),
+            (
+                Error::QueueFull { capacity: 2 },
+                "[ERR_QUEUE_FULL DeviceMaximumQueueDepthExceededError - -] the offline queue is full (2 reported patches are waiting to be sent)",
+            ),
+            (
+                Error::Closed,
+                "[ERR_CLIENT_CLOSED NotConnectedError - -] the client is closed",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(message(error), expected);
+        }
+    }
+
+    #[test]
+    fn service_errors_are_named_by_status_as_azure_iothub_does() {
+        let named = |status, code: Option<&str>| {
+            let mut error = ServiceError::new(status, "m");
+            if let Some(code) = code {
+                error = error.with_code_name(code);
+            }
+            message(Error::Service(error))
+        };
+        assert!(
+            named(404, Some("DeviceNotFound"))
+                .starts_with("[ERR_NOT_FOUND DeviceNotFoundError 404 DeviceNotFound] ")
+        );
+        assert!(
+            named(404, Some("IotHubNotFound"))
+                .starts_with("[ERR_NOT_FOUND IotHubNotFoundError 404 IotHubNotFound] ")
+        );
+        assert!(
+            named(412, Some("PreconditionFailed"))
+                .starts_with("[ERR_PRECONDITION_FAILED InvalidEtagError 412 PreconditionFailed] ")
+        );
+        assert!(named(429, None).starts_with("[ERR_THROTTLED ThrottlingError 429 -] "));
+        assert!(
+            named(409, None).starts_with("[ERR_ALREADY_EXISTS DeviceAlreadyExistsError 409 -] ")
+        );
+        assert!(
+            named(400, Some("ArgumentInvalid"))
+                .starts_with("[ERR_BAD_REQUEST ArgumentError 400 ArgumentInvalid] ")
+        );
+        assert!(
+            named(403, Some("IotHubQuotaExceeded"))
+                .starts_with("[ERR_QUOTA_EXCEEDED IotHubQuotaExceededError 403 ")
+        );
+        assert!(named(503, None).starts_with("[ERR_SERVICE ServiceUnavailableError 503 -] "));
+        assert!(named(418, None).starts_with("[ERR_SERVICE Error 418 -] "));
+    }
+}

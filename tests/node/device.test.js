@@ -63,6 +63,9 @@ describe('device client', () => {
     assert.deepEqual({ ...twin.properties.reported, $version: undefined }, { b: { c: 2 }, $version: undefined });
     const same = await client.getTwin();
     assert.equal(same, twin, 'getTwin returns the same Twin, refreshed');
+    assert.equal(await twin.get(), twin);
+    const [viaCb] = await viaCallback((cb) => twin.get(cb));
+    assert.equal(viaCb, twin);
     assert.deepEqual(twin.properties.reported.b, { c: 2 });
     assert.equal('a' in twin.properties.reported, false);
     await client.close();
@@ -192,6 +195,19 @@ describe('device errors: official names and stable codes', () => {
     });
     await client.close();
     await assert.rejects(twin.properties.reported.update({ ok: 2 }), { name: 'NotConnectedError', code: 'ERR_CLIENT_CLOSED' });
+  });
+
+  test('an unanswered twin request is TimeoutError / ERR_TIMEOUT after operationTimeoutSecs', async () => {
+    const client = Client.fromConnectionString(hub.deviceCs('cbDevice'), Mqtt);
+    await client.setOptions({ ca: hub.ca, operationTimeoutSecs: 1 });
+    const twin = await client.getTwin();
+    await hubRequest(hub, 'PUT', '/emulator/faults', { withholdTwinResponses: 1, deviceId: 'cbDevice' });
+    await assert.rejects(twin.properties.reported.update({ late: true }), (err) => {
+      assert.ok(err instanceof errors.TimeoutError);
+      assert.equal(err.code, 'ERR_TIMEOUT');
+      return true;
+    });
+    await client.close();
   });
 
   test('a closed native client fails pending-style calls with ERR_CLIENT_CLOSED', async () => {

@@ -20,6 +20,8 @@ describe('registry', () => {
     assert.equal(created.deviceId, 'regCb');
     assert.equal(response.statusCode, 200);
     assert.ok(created.authentication.symmetricKey.primaryKey, 'the hub generated keys');
+    const [gotCb] = await viaCallback((cb) => registry.get('regCb', cb));
+    assert.equal(gotCb.deviceId, 'regCb');
     const { responseBody: got, httpResponse } = await registry.get('regCb');
     assert.equal(got.deviceId, 'regCb');
     assert.equal(httpResponse.statusCode, 200);
@@ -82,6 +84,12 @@ describe('registry', () => {
     await registry.addModule({ deviceId: 'modDevice', moduleId: 'm1' });
     const { responseBody: twin } = await registry.getModuleTwin('modDevice', 'm1');
     assert.equal(twin.moduleId, 'm1');
+    const [viaCb] = await viaCallback((cb) => registry.getModuleTwin('modDevice', 'm1', cb));
+    assert.equal(viaCb.etag, twin.etag);
+    const [module] = await viaCallback((cb) => registry.addModule({ deviceId: 'modDevice', moduleId: 'm2' }, cb));
+    assert.equal(module.moduleId, 'm2');
+    const { result: refreshed } = await twin.get();
+    assert.equal(refreshed.moduleId, 'm1');
     const [updated] = await viaCallback((cb) => registry.updateModuleTwin('modDevice', 'm1', { tags: { role: 'edge' } }, twin.etag, cb));
     assert.equal(updated.tags.role, 'edge');
     await updated.update({ properties: { desired: { speed: 2 } } });
