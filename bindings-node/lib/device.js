@@ -190,7 +190,14 @@ class Client extends EventEmitter {
   _onState({ state, reason }) {
     if (state === 'connected') this.emit('connect');
     else if (state === 'disconnected') this.emit('disconnect', { type: 'Disconnected', reason });
-    else if (state === 'failed') this.emit('error', fromNative(new Error(`[ERR_CREDENTIAL UnauthorizedError - -] ${reason}`)));
+    else if (state === 'failed') {
+      // The core gave up reconnecting (refused credentials or an exhausted retry policy).
+      // Unlike a bare EventEmitter, an unheard 'error' must not crash the process from a
+      // native callback: it is then reported as a final 'disconnect'.
+      const err = fromNative(new Error(`[ERR_CREDENTIAL UnauthorizedError - -] ${reason}`));
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else this.emit('disconnect', { type: 'Disconnected', reason });
+    }
   }
 
   /** Disconnects; the process may exit afterwards. */

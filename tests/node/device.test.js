@@ -210,6 +210,22 @@ describe('device errors: official names and stable codes', () => {
     await client.close();
   });
 
+  test("'error' is emitted when the hub keeps refusing the credentials (device deleted)", async () => {
+    const { responseBody: created } = await registry.create({ deviceId: 'doomedDevice' });
+    const key = created.authentication.symmetricKey.primaryKey;
+    const cs = `HostName=localhost;DeviceId=doomedDevice;SharedAccessKey=${key};GatewayHostName=localhost:${hub.ready.mqtt_port}`;
+    const client = Client.fromConnectionString(cs, Mqtt);
+    await client.setOptions({ ca: hub.ca });
+    await client.open();
+    const failures = recorder(client, 'error');
+    await registry.delete('doomedDevice');
+    await hubRequest(hub, 'DELETE', '/emulator/connections/doomedDevice');
+    const err = await failures.next(() => true, "'error' event");
+    assert.equal(err.name, 'UnauthorizedError');
+    assert.equal(err.code, 'ERR_CREDENTIAL');
+    await client.close();
+  });
+
   test('a closed native client fails pending-style calls with ERR_CLIENT_CLOSED', async () => {
     const client = await openClient('cbDevice');
     const native = client._native;
