@@ -125,10 +125,19 @@ node: node-build
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
 ## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
 RELEASE := target/$(CARGO_BUILD_TARGET)/release
-bench: $(VENV)/.compat-installed
+bench: $(VENV)/.compat-installed bench-node
 	command -v mosquitto >/dev/null || (apt-get update && apt-get install -y mosquitto)
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
 	$(RELEASE)/rest_patch $(RELEASE)/iothub-twin-emulator 5
 	$(RELEASE)/service_client $(RELEASE)/iothub-twin-emulator 5 $(VENV)/bin/python
 	$(RELEASE)/mqtt_twin $(RELEASE)/iothub-twin-emulator 5 1000
 	$(RELEASE)/device_client $(RELEASE)/iothub-twin-emulator 5 10000
+
+## The Node benchmark (bench/node, figures in bench/README.md): iothub-twin's release addon against
+## the official azure-iot-device-mqtt / azure-iothub on one release emulator. The official device
+## SDK only connects to port 8883, so the run holds the fixed-ports lock.
+bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
+	$(CARGO) build --locked --release -p iothub-twin-emulator
+	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
+	flock /tmp/iothub-fixed-ports.lock node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
+		target/node-release/iothub-twin.linux-x64-gnu.node 5
