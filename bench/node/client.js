@@ -45,10 +45,14 @@ async function main() {
   await promisify((cb) => client.open(cb));
   const twin = await promisify((cb) => client.getTwin(cb));
   result.connect_ms = Number(process.hrtime.bigint() - connectStart) / 1e6;
+  const rss = () => Math.round(process.memoryUsage().rss / 1048576 * 10) / 10;
+  result.rss_mib_connected = rss();
 
   const update = (n) => promisify((cb) => twin.properties.reported.update({ bench: { n } }, cb));
   result.patch_seq_per_s = await rate(update, 1);
+  result.rss_mib_after_seq = rss();
   result.patch_64_per_s = await rate(update, CONCURRENCY);
+  result.rss_mib_after_64 = rss();
   await promisify((cb) => client.close(cb));
 
   const registry = api.Registry.fromConnectionString(serviceCs);
@@ -57,6 +61,7 @@ async function main() {
   result.query_per_s = await rate(() => promisify((cb) => registry
     .createQuery(`SELECT * FROM devices WHERE deviceId = '${deviceId}'`, 100)
     .nextAsTwin(cb)));
+  result.rss_mib_end = rss();
   // Peak resident set size of this process (KiB -> MiB), after all of the above.
   result.max_rss_mib = Math.round(process.resourceUsage().maxRSS / 1024 * 10) / 10;
   console.log(JSON.stringify(result));
