@@ -15,12 +15,13 @@ COMPAT := tests/compat
 .PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
 .PHONY: reliability soak soak-crash
 .PHONY: python python-module bench-python
+.PHONY: node node-build bench-node
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat python fuzz reliability
+test: fmt-check clippy ring-only rust-test doc compat python node fuzz reliability
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -100,11 +101,34 @@ compat: tools
 	if [ $$nd -eq 124 ]; then echo "compat: node --test timed out after $(COMPAT_TIMEOUT)s"; fi; \
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
 
+## The Node package (bindings-node, tests/node): npm ci (stamp), a debug `napi build --platform`,
+## drift check of the generated native index.js/index.d.ts, `tsc --noEmit` over the facade's
+## hand-written types and a usage file, the error-mapping unit tests, the npm pack + install check, then `node --test`
+## against the emulator (each test file starts its own on free ports).
+NODE_DIR := bindings-node
+NODE_TIMEOUT ?= 600
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+node-build: $(NODE_DIR)/node_modules/.package-lock.json
+	cd $(NODE_DIR) && npx napi build --platform
+	git diff --exit-code -- $(NODE_DIR)/index.js $(NODE_DIR)/index.d.ts \
+		|| { echo "node: the generated index.js/index.d.ts differ from the committed ones: commit them"; exit 1; }
+
+node: node-build
+	@mkdir -p $(LOGS)
+	$(CARGO) test --locked -p iothub-twin-node --lib 2>&1 | tee $(LOGS)/node-rust.log
+	$(CARGO) build --locked -p iothub-twin-emulator
+	cd $(NODE_DIR) && npx tsc --noEmit -p tsconfig.json
+	tests/node/pack_install.sh
+	timeout -k 10 $(NODE_TIMEOUT) node --test --test-reporter=tap tests/node/ 2>&1 | tee $(LOGS)/node.log
+
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
 ## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
 RELEASE := target/$(CARGO_BUILD_TARGET)/release
-bench: $(VENV)/.compat-installed bench-python
+bench: $(VENV)/.compat-installed bench-python bench-node
 	command -v mosquitto >/dev/null || (apt-get update && apt-get install -y mosquitto)
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
 	$(RELEASE)/rest_patch $(RELEASE)/iothub-twin-emulator 5
@@ -135,6 +159,7 @@ soak-crash:
 	RELIABILITY_KILLS=10 RELIABILITY_SECS=300 timeout -k 10 1800 $(CARGO) test --locked \
 		-p iothub-twin-reliability -- --ignored --nocapture --test-threads=1 2>&1 \
 		| tee target/soak-logs/soak-crash.log
+
 ## The Python package (bindings-python): `python-module` builds it into the .venv (maturin
 ## develop, dev profile, sharing the target dir); `python` then runs tests/python against the
 ## emulator binary (sync and aio clients, exceptions, exit/Ctrl-C, the guide's samples, pip and
@@ -170,3 +195,12 @@ bench-python: $(VENV)/.python-tools-installed
 		target/bench-wheels/*.whl
 	flock /tmp/iothub-fixed-ports.lock $(VENV)/bin/python bench/python/run.py \
 		$(RELEASE)/iothub-twin-emulator $(BENCH_VENV)/bin/python $(VENV)/bin/python 5
+
+## The Node benchmark (bench/node, figures in bench/README.md): iothub-twin's release addon against
+## the official azure-iot-device-mqtt / azure-iothub on one release emulator. The official device
+## SDK only connects to port 8883, so the run holds the fixed-ports lock.
+bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
+	$(CARGO) build --locked --release -p iothub-twin-emulator
+	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
+	flock /tmp/iothub-fixed-ports.lock node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
+		target/node-release/iothub-twin.linux-x64-gnu.node 5

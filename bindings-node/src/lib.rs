@@ -1,4 +1,27 @@
-//! Node bindings (napi-rs), filled by the "Node package" issue.
-//!
-//! Nothing is exported yet: the napi module arrives together with the device and service
-//! clients it wraps.
+//! Node bindings of iothub-twin (napi-rs): the raw native module behind the `iothub-twin` npm
+//! package. `lib/` (hand-written JS) shapes it like the official `azure-iot-device` and
+//! `azure-iothub` APIs; this layer stays thin: clone the core handle, await on napi's own tokio
+//! runtime, map the error (STYLE.md conventions 1, 2 and 7).
+
+pub mod device;
+mod error;
+pub mod options;
+pub mod service;
+
+use std::sync::Once;
+
+static LOGGING: Once = Once::new();
+
+/// Installs a `tracing` subscriber filtered by `IOTHUB_TWIN_LOG` (e.g. `iothub_twin=debug`),
+/// writing to stderr. Nothing is logged when the variable is unset.
+#[napi_derive::module_init]
+fn init() {
+    LOGGING.call_once(|| {
+        if let Ok(filter) = std::env::var("IOTHUB_TWIN_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+    });
+}

@@ -1,0 +1,226 @@
+'use strict';
+// The device side, shaped like azure-iot-device's `Client` and `Twin` with
+// azure-iot-device-mqtt's `Mqtt` / `MqttWs` transports, over the native DeviceClient.
+// Reconnects, resync after a reconnect, SAS renewal and deadlines are the core's; this file
+// only keeps the official object shapes and events.
+
+const { EventEmitter } = require('node:events');
+const native = require('../index.js');
+const { callbackOrPromise } = require('./callbacks');
+const { argumentError, fromNative } = require('./errors');
+const { mergePatch } = require('./merge');
+const { trustedCa, pem } = require('./trust');
+
+/** Transport marker: MQTT over TLS (port 8883), like azure-iot-device-mqtt's `Mqtt`. */
+class Mqtt {}
+Mqtt.transportName = 'mqtt';
+/** Transport marker: MQTT over WebSockets (port 443), like azure-iot-device-mqtt's `MqttWs`. */
+class MqttWs {}
+MqttWs.transportName = 'mqttWs';
+
+function transportName(transportCtor) {
+  if (transportCtor === undefined || transportCtor === Mqtt) return 'mqtt';
+  if (transportCtor === MqttWs) return 'mqttWs';
+  throw argumentError('transportCtor must be Mqtt or MqttWs (from iothub-twin)');
+}
+
+const DESIRED = 'properties.desired';
+
+/** Pre-order walk of a patch: [path, value] for every member at every depth. */
+function* paths(value, prefix) {
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, child] of Object.entries(value)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    yield [path, child];
+    yield* paths(child, path);
+  }
+}
+
+/** `obj` at the dotted `path`, or undefined. */
+function at(obj, path) {
+  let current = obj;
+  for (const key of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+/**
+ * A device twin as azure-iot-device's `Twin`: `properties.desired` and `properties.reported`
+ * stay current as patches arrive; `properties.reported.update(patch[, cb])`; events
+ * `properties.desired` (the patch) and `properties.desired.<path>` (that part of the patch,
+ * when the patch touches it); a new listener for a path that is already set is called with its
+ * current value.
+ */
+class Twin extends EventEmitter {
+  constructor(client) {
+    super();
+    this._client = client;
+    this._setProperties({ desired: {}, reported: {} });
+    this.on('newListener', (eventName) => {
+      if (typeof eventName !== 'string' || !eventName.startsWith(DESIRED)) return;
+      const value = at(this, eventName);
+      if (value) process.nextTick(() => this.emit(eventName, value));
+    });
+  }
+
+  /** Reads the twin again (events fire for the whole desired document); resolves to this twin. */
+  get(callback) {
+    return callbackOrPromise(callback, async () => {
+      const properties = await this._client._connected().getTwin();
+      this._setProperties(properties);
+      this._fireChangeEvents(this.properties.desired);
+      return this;
+    });
+  }
+
+  _setProperties({ desired, reported }) {
+    const twin = this;
+    const reportedSection = { ...reported };
+    Object.defineProperty(reportedSection, 'update', {
+      enumerable: false,
+      configurable: true,
+      value: function update(patch, done) {
+        return callbackOrPromise(done, async () => {
+          await twin._client._connected().patchTwinReportedProperties(patch);
+          mergePatch(twin.properties.reported, patch);
+        }, () => []);
+      },
+    });
+    this.properties = { desired: { ...desired }, reported: reportedSection };
+  }
+
+  /** A desired patch from the hub: merged (unless not newer than what we hold), then events. */
+  _onDesiredPatch(patch) {
+    const held = this.properties.desired.$version;
+    if (typeof held === 'number' && typeof patch.$version === 'number' && patch.$version <= held) return;
+    mergePatch(this.properties.desired, patch);
+    this._fireChangeEvents(patch);
+  }
+
+  _fireChangeEvents(patch) {
+    this.emit(DESIRED, patch);
+    for (const [path, value] of paths(patch, '')) this.emit(`${DESIRED}.${path}`, value);
+  }
+}
+
+/**
+ * A device client as azure-iot-device's `Client`: `fromConnectionString`,
+ * `fromSharedAccessSignature`, `setOptions`, `open`, `close`, `getTwin`, events `connect`,
+ * `disconnect`, `error`. An open client keeps the process alive; `close` lets it exit.
+ */
+class Client extends EventEmitter {
+  constructor(credential, transportCtor) {
+    super();
+    this._credential = credential;
+    this._options = { transport: transportName(transportCtor) };
+    this._native = null;
+    this._opening = null;
+    this._twin = null;
+  }
+
+  /** A client for a device or module connection string; `transportCtor` is Mqtt or MqttWs. */
+  static fromConnectionString(connStr, transportCtor) {
+    if (typeof connStr !== 'string' || connStr === '') throw argumentError('connStr must be a non-empty string');
+    return new Client({ connectionString: connStr }, transportCtor);
+  }
+
+  /** A client for a SAS token (`SharedAccessSignature sr=<host>/devices/<id>&sig=…&se=…`). */
+  static fromSharedAccessSignature(sharedAccessSignature, transportCtor) {
+    if (typeof sharedAccessSignature !== 'string' || sharedAccessSignature === '') {
+      throw argumentError('sharedAccessSignature must be a non-empty string');
+    }
+    return new Client({ sharedAccessSignature }, transportCtor);
+  }
+
+  /**
+   * Options for the next `open`: `ca` (PEM to trust instead of the default roots), `cert` and
+   * `key` (X.509), and beyond the official SDK `gatewayHostName` (`host:port` to connect to),
+   * `modelId`, `productInfo`, `keepalive` (s), `operationTimeoutSecs`, `sasTokenTtlSecs`.
+   */
+  setOptions(options, done) {
+    return callbackOrPromise(done, async () => {
+      if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
+      const o = this._options;
+      if (options.ca !== undefined) o.ca = pem(options.ca);
+      if (options.cert !== undefined) o.cert = pem(options.cert);
+      if (options.key !== undefined) o.key = pem(options.key);
+      if (options.gatewayHostName !== undefined) o.endpoint = String(options.gatewayHostName);
+      if (options.modelId !== undefined) o.modelId = String(options.modelId);
+      if (options.productInfo !== undefined) o.productInfo = String(options.productInfo);
+      if (options.keepalive !== undefined) o.keepAliveSecs = Number(options.keepalive);
+      if (options.operationTimeoutSecs !== undefined) o.operationTimeoutSecs = Number(options.operationTimeoutSecs);
+      if (options.sasTokenTtlSecs !== undefined) o.sasTokenTtlSecs = Number(options.sasTokenTtlSecs);
+    }, () => []);
+  }
+
+  /** Connects (once connected and subscribed it resolves; `connect` is emitted). */
+  open(done) {
+    return callbackOrPromise(done, () => this._open(), () => [{ type: 'Connected' }]);
+  }
+
+  _open() {
+    if (this._native) return Promise.resolve();
+    if (!this._opening) {
+      const options = { ...this._options, ca: trustedCa(this._options.ca) };
+      const { connectionString, sharedAccessSignature } = this._credential;
+      const connecting = connectionString !== undefined
+        ? native.connectDevice(connectionString, options)
+        : native.connectDeviceWithSharedAccessSignature(sharedAccessSignature, options);
+      this._opening = connecting.then((client) => {
+        this._native = client;
+        client.watch((patch) => this._onDesiredPatch(patch), (state) => this._onState(state));
+        this.emit('connect');
+      }).finally(() => { this._opening = null; });
+    }
+    return this._opening;
+  }
+
+  /** The native client, or a NotConnectedError-style rejection if `close` won the race. */
+  _connected() {
+    if (!this._native) throw fromNative(new Error('[ERR_CLIENT_CLOSED NotConnectedError - -] the client is not open'));
+    return this._native;
+  }
+
+  _onDesiredPatch(patch) {
+    if (this._twin) this._twin._onDesiredPatch(patch);
+  }
+
+  _onState({ state, reason }) {
+    if (state === 'connected') this.emit('connect');
+    else if (state === 'disconnected') this.emit('disconnect', { type: 'Disconnected', reason });
+    else if (state === 'failed') {
+      // The core gave up reconnecting (refused credentials or an exhausted retry policy).
+      // Unlike a bare EventEmitter, an unheard 'error' must not crash the process from a
+      // native callback: it is then reported as a final 'disconnect'.
+      const err = fromNative(new Error(`[ERR_CREDENTIAL UnauthorizedError - -] ${reason}`));
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else this.emit('disconnect', { type: 'Disconnected', reason });
+    }
+  }
+
+  /** Disconnects; the process may exit afterwards. */
+  close(done) {
+    return callbackOrPromise(done, async () => {
+      if (this._opening) await this._opening.catch(() => {});
+      const client = this._native;
+      this._native = null;
+      if (client) {
+        await client.close();
+        this.emit('disconnect', { type: 'Disconnected', reason: 'closed' });
+      }
+    }, () => [{ type: 'Disconnected' }]);
+  }
+
+  /** The device twin (opening the client when needed); the same Twin object every time, refreshed. */
+  getTwin(done) {
+    return callbackOrPromise(done, async () => {
+      await this._open();
+      if (!this._twin) this._twin = new Twin(this);
+      return this._twin.get();
+    });
+  }
+}
+
+module.exports = { Client, Twin, Mqtt, MqttWs };

@@ -1,0 +1,252 @@
+// Types of the iothub-twin facade (hand-written; type-checked against tests/node/types/usage.ts
+// with `tsc --noEmit`). The raw native module's types are generated into ../index.d.ts.
+/// <reference types="node" />
+import { EventEmitter } from 'node:events';
+
+/** A Node callback: `(err)` on failure, `(null, result)` on success. */
+export type Callback<T> = (err?: Error | null, result?: T) => void;
+/** A Node callback that also gets the (minimal) HTTP response. */
+export type HttpResponseCallback<T> = (err?: Error | null, result?: T, response?: HttpResponse) => void;
+
+/** The HTTP response of a successful call (the status only). */
+export interface HttpResponse {
+  statusCode: number;
+}
+/** What azure-iothub's promise-returning Registry calls resolve to. */
+export interface ResultWithHttpResponse<T> {
+  responseBody: T;
+  httpResponse: HttpResponse;
+}
+/** What azure-iothub's promise-returning Twin and Query calls resolve to. */
+export interface ResultWithIncomingMessage<T> {
+  result: T;
+  message: HttpResponse;
+}
+
+/** Transport marker: MQTT over TLS (port 8883), like azure-iot-device-mqtt's `Mqtt`. */
+export declare class Mqtt {
+  static readonly transportName: 'mqtt';
+}
+/** Transport marker: MQTT over WebSockets (port 443), like azure-iot-device-mqtt's `MqttWs`. */
+export declare class MqttWs {
+  static readonly transportName: 'mqttWs';
+}
+export type TransportCtor = typeof Mqtt | typeof MqttWs;
+
+/** PEM text, a Buffer of it, or several. */
+export type Pem = string | Buffer | Array<string | Buffer>;
+
+/** Device client options (`ca`, `cert`, `key` as in azure-iot-device; the rest are extensions). */
+export interface DeviceClientOptions {
+  /** Certificates to trust instead of Node's roots + NODE_EXTRA_CA_CERTS. */
+  ca?: Pem;
+  /** X.509 client certificate chain (with `x509=true` connection strings). */
+  cert?: Pem;
+  /** The X.509 client certificate's private key. */
+  key?: Pem;
+  /** `host:port` to connect to instead of `GatewayHostName`/`HostName`. */
+  gatewayHostName?: string;
+  /** IoT Plug and Play model id. */
+  modelId?: string;
+  /** Appended to the client type the hub records. */
+  productInfo?: string;
+  /** MQTT keep-alive, seconds. */
+  keepalive?: number;
+  /** Deadline of every operation, seconds (default 60). */
+  operationTimeoutSecs?: number;
+  /** Lifetime of SAS tokens made from a key, seconds (default 3600). */
+  sasTokenTtlSecs?: number;
+}
+
+/** Result of `open` (as azure-iot-common's `results.Connected`). */
+export interface Connected {
+  type: 'Connected';
+}
+/** Result of `close` and argument of the `disconnect` event (as `results.Disconnected`). */
+export interface Disconnected {
+  type: 'Disconnected';
+  reason?: string;
+}
+
+/** Reported properties, with `update` to patch them. */
+export interface ReportedProperties {
+  [key: string]: any;
+  /** Merges `patch` into the reported properties (null deletes a key). */
+  update(patch: object, done: (err?: Error | null) => void): void;
+  update(patch: object): Promise<void>;
+}
+
+/** A device twin as azure-iot-device's `Twin`. */
+export declare class DeviceTwin extends EventEmitter {
+  properties: {
+    desired: { [key: string]: any; $version?: number };
+    reported: ReportedProperties;
+  };
+  /** Reads the twin again; `properties.desired` events fire for the whole document. */
+  get(done: Callback<DeviceTwin>): void;
+  get(): Promise<DeviceTwin>;
+  /** `'properties.desired'` gets each patch; `'properties.desired.<path>'` that part of it. */
+  on(event: 'properties.desired' | `properties.desired.${string}`, listener: (value: any) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** A device client as azure-iot-device's `Client`. */
+export declare class Client extends EventEmitter {
+  static fromConnectionString(connStr: string, transportCtor: TransportCtor): Client;
+  static fromSharedAccessSignature(sharedAccessSignature: string, transportCtor: TransportCtor): Client;
+  setOptions(options: DeviceClientOptions, done: (err?: Error | null) => void): void;
+  setOptions(options: DeviceClientOptions): Promise<void>;
+  open(done: Callback<Connected>): void;
+  open(): Promise<Connected>;
+  close(done: Callback<Disconnected>): void;
+  close(): Promise<Disconnected>;
+  getTwin(done: Callback<DeviceTwin>): void;
+  getTwin(): Promise<DeviceTwin>;
+  on(event: 'connect', listener: () => void): this;
+  on(event: 'disconnect', listener: (result: Disconnected) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** Registry options (extensions of azure-iothub's). */
+export interface RegistryOptions {
+  /** Certificates to trust instead of Node's roots + NODE_EXTRA_CA_CERTS. */
+  ca?: Pem;
+  /** Deadline of each call, retries included, seconds (default 60). */
+  timeoutSecs?: number;
+  /** Appended to the User-Agent header. */
+  productInfo?: string;
+}
+
+/** An `@azure/identity`-style credential. */
+export interface TokenCredential {
+  getToken(scopes: string | string[], options?: any): Promise<{ token: string; expiresOnTimestamp?: number } | null>;
+}
+
+/** A device description for `Registry.create`. */
+export interface DeviceDescription {
+  deviceId: string;
+  status?: 'enabled' | 'disabled';
+  authentication?: {
+    type?: 'sas' | 'selfSigned' | 'certificateAuthority' | 'none';
+    symmetricKey?: { primaryKey?: string; secondaryKey?: string };
+    x509Thumbprint?: { primaryThumbprint?: string; secondaryThumbprint?: string };
+  };
+  [key: string]: any;
+}
+/** A device identity as the hub returns it. */
+export interface Device extends DeviceDescription {
+  etag?: string;
+  generationId?: string;
+  connectionState?: string;
+}
+/** A module description for `Registry.addModule`. */
+export interface ModuleDescription {
+  deviceId: string;
+  moduleId: string;
+  [key: string]: any;
+}
+
+/** A twin as azure-iothub's `Twin`: its fields, plus `get` and `update`. */
+export declare class Twin {
+  deviceId: string;
+  moduleId?: string;
+  etag: string;
+  tags: { [key: string]: any };
+  properties: {
+    desired: { [key: string]: any };
+    reported: { [key: string]: any };
+  };
+  [key: string]: any;
+  get(done: HttpResponseCallback<Twin>): void;
+  get(): Promise<ResultWithIncomingMessage<Twin>>;
+  /** Merges `patch` if this twin's etag still holds (else InvalidEtagError). */
+  update(patch: object, done: HttpResponseCallback<Twin>): void;
+  update(patch: object): Promise<ResultWithIncomingMessage<Twin>>;
+  toJSON(): object;
+}
+
+/** A twin query as azure-iothub's `Query`. */
+export declare class Query {
+  hasMoreResults: boolean;
+  continuationToken?: string;
+  next(continuationToken: string, done: HttpResponseCallback<any[]>): void;
+  next(done: HttpResponseCallback<any[]>): void;
+  next(continuationToken?: string): Promise<ResultWithIncomingMessage<any[]>>;
+  nextAsTwin(continuationToken: string, done: HttpResponseCallback<Twin[]>): void;
+  nextAsTwin(done: HttpResponseCallback<Twin[]>): void;
+  nextAsTwin(continuationToken?: string): Promise<ResultWithIncomingMessage<Twin[]>>;
+}
+
+/** The identity registry and twins, as azure-iothub's `Registry`. */
+export declare class Registry {
+  static fromConnectionString(connStr: string, options?: RegistryOptions): Registry;
+  static fromTokenCredential(hostName: string, tokenCredential: TokenCredential, options?: RegistryOptions): Registry;
+  create(deviceInfo: DeviceDescription, done: HttpResponseCallback<Device>): void;
+  create(deviceInfo: DeviceDescription): Promise<ResultWithHttpResponse<Device>>;
+  get(deviceId: string, done: HttpResponseCallback<Device>): void;
+  get(deviceId: string): Promise<ResultWithHttpResponse<Device>>;
+  delete(deviceId: string, done: HttpResponseCallback<void>): void;
+  delete(deviceId: string): Promise<ResultWithHttpResponse<void>>;
+  addModule(module: ModuleDescription, done: HttpResponseCallback<any>): void;
+  addModule(module: ModuleDescription): Promise<ResultWithHttpResponse<any>>;
+  getTwin(deviceId: string, done: HttpResponseCallback<Twin>): void;
+  getTwin(deviceId: string): Promise<ResultWithHttpResponse<Twin>>;
+  getModuleTwin(deviceId: string, moduleId: string, done: HttpResponseCallback<Twin>): void;
+  getModuleTwin(deviceId: string, moduleId: string): Promise<ResultWithHttpResponse<Twin>>;
+  updateTwin(deviceId: string, patch: object, etag: string, done: HttpResponseCallback<Twin>): void;
+  updateTwin(deviceId: string, patch: object, etag: string): Promise<ResultWithHttpResponse<Twin>>;
+  updateModuleTwin(deviceId: string, moduleId: string, patch: object, etag: string, done: HttpResponseCallback<Twin>): void;
+  updateModuleTwin(deviceId: string, moduleId: string, patch: object, etag: string): Promise<ResultWithHttpResponse<Twin>>;
+  replaceTwin(deviceId: string, twin: object, etag: string | undefined, done: HttpResponseCallback<Twin>): void;
+  replaceTwin(deviceId: string, twin: object, done: HttpResponseCallback<Twin>): void;
+  replaceTwin(deviceId: string, twin: object, etag?: string): Promise<ResultWithHttpResponse<Twin>>;
+  replaceModuleTwin(deviceId: string, moduleId: string, twin: object, etag: string | undefined, done: HttpResponseCallback<Twin>): void;
+  replaceModuleTwin(deviceId: string, moduleId: string, twin: object, done: HttpResponseCallback<Twin>): void;
+  replaceModuleTwin(deviceId: string, moduleId: string, twin: object, etag?: string): Promise<ResultWithHttpResponse<Twin>>;
+  createQuery(sqlQuery: string, pageSize?: number): Query;
+}
+
+/** Stable `err.code` values. */
+export type ErrorCode =
+  | 'ERR_INVALID_CONNECTION_STRING' | 'ERR_INVALID_ARGUMENT' | 'ERR_INVALID_TWIN' | 'ERR_CREDENTIAL'
+  | 'ERR_CONNECTION' | 'ERR_TIMEOUT' | 'ERR_BAD_REQUEST' | 'ERR_QUOTA_EXCEEDED' | 'ERR_NOT_FOUND'
+  | 'ERR_ALREADY_EXISTS' | 'ERR_PRECONDITION_FAILED' | 'ERR_TOO_LARGE' | 'ERR_THROTTLED' | 'ERR_SERVICE'
+  | 'ERR_PROTOCOL' | 'ERR_QUEUE_FULL' | 'ERR_CLIENT_CLOSED' | 'ERR_UNKNOWN';
+
+/** An error of this package: the official class name as `name`, plus a stable `code`. */
+export declare class IoTHubTwinError extends Error {
+  constructor(message?: string);
+  code?: ErrorCode;
+  /** The HTTP (or MQTT twin) status, for errors the hub answered with. */
+  statusCode?: number;
+  /** IoT Hub's error code name, e.g. 'DeviceNotFound'. */
+  errorCode?: string;
+}
+
+/** The official SDK's error classes (azure-iot-common `errors`). */
+export declare const errors: {
+  ArgumentError: typeof IoTHubTwinError;
+  BadDeviceResponseError: typeof IoTHubTwinError;
+  DeviceAlreadyExistsError: typeof IoTHubTwinError;
+  DeviceMaximumQueueDepthExceededError: typeof IoTHubTwinError;
+  DeviceNotFoundError: typeof IoTHubTwinError;
+  DeviceTimeoutError: typeof IoTHubTwinError;
+  FormatError: typeof IoTHubTwinError;
+  GatewayTimeoutError: typeof IoTHubTwinError;
+  InternalServerError: typeof IoTHubTwinError;
+  InvalidEtagError: typeof IoTHubTwinError;
+  InvalidOperationError: typeof IoTHubTwinError;
+  IotHubNotFoundError: typeof IoTHubTwinError;
+  IotHubQuotaExceededError: typeof IoTHubTwinError;
+  MessageTooLargeError: typeof IoTHubTwinError;
+  NotConnectedError: typeof IoTHubTwinError;
+  NotImplementedError: typeof IoTHubTwinError;
+  PreconditionFailedError: typeof IoTHubTwinError;
+  ServiceUnavailableError: typeof IoTHubTwinError;
+  ThrottlingError: typeof IoTHubTwinError;
+  TimeoutError: typeof IoTHubTwinError;
+  TooManyDevicesError: typeof IoTHubTwinError;
+  UnauthorizedError: typeof IoTHubTwinError;
+};
