@@ -14,6 +14,7 @@ mod normal_flow;
 #[path = "security/transport.rs"]
 mod transport;
 
+use common::mqtt::RawClient;
 use hub::{Hub, Outcome, expect_refused, not_authorized, unauthorized};
 use iothub_twin::auth::SharedAccessKey;
 use reqwest::Method;
@@ -41,6 +42,15 @@ async fn wrong_key() {
     let token = hub.token("localhost/devices/dev1", &wrong, Some("device"), 3600);
     let (_, got) = hub.mqtt("dev1", Some(token)).await;
     expect_refused("wrong key", "MQTT device policy", got, not_authorized());
+    let token = hub.token("localhost/devices/dev1", &wrong, None, 3600);
+    let (mut client, _) = RawClient::websocket(hub.https_port, &hub.ca, "mqtt").await;
+    let got = hub::connect(&mut client, "dev1", Some(token)).await;
+    expect_refused("wrong key", "MQTT over WebSockets", got, not_authorized());
+    // Without --entra-token no bearer token is valid.
+    let bearer = "Bearer eyJhbGciOiJIUzI1NiJ9.e30.wrong";
+    hub.remember(bearer);
+    let (got, _) = hub.call(Method::GET, "/twins/dev1", bearer, None).await;
+    expect_refused("wrong key", "REST bearer token", got, unauthorized());
     hub.finish();
 }
 
@@ -77,7 +87,7 @@ async fn expired_token() {
 #[tokio::test]
 async fn token_for_another_device() {
     let hub = Hub::start();
-    hub.sas_device("dev-a").await;
+    let key_a = hub.sas_device("dev-a").await;
     let key_b = hub.sas_device("dev-b").await;
     let token_b = hub.device_token("dev-b", &key_b, 3600);
     let (_, got) = hub.mqtt("dev-a", Some(token_b.clone())).await;
@@ -101,6 +111,38 @@ async fn token_for_another_device() {
     expect_refused(
         "policy token scoped to B",
         "MQTT as A",
+        got,
+        not_authorized(),
+    );
+    // A module's token does not open its device, nor the device's token its module.
+    let module = hub
+        .owner(Method::PUT, "/devices/dev-a/modules/mod1", Some(&json!({})))
+        .await;
+    let module_key = module["authentication"]["symmetricKey"]["primaryKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let module_key = SharedAccessKey::from_base64(&module_key).unwrap();
+    hub.remember_key(&module_key);
+    let module_token = hub.token(
+        "localhost/devices/dev-a/modules/mod1",
+        &module_key,
+        None,
+        3600,
+    );
+    let (_, got) = hub.mqtt("dev-a", Some(module_token)).await;
+    expect_refused(
+        "token of module A/mod1",
+        "MQTT as device A",
+        got,
+        not_authorized(),
+    );
+    let (_, got) = hub
+        .mqtt("dev-a/mod1", Some(hub.device_token("dev-a", &key_a, 3600)))
+        .await;
+    expect_refused(
+        "token of device A",
+        "MQTT as module A/mod1",
         got,
         not_authorized(),
     );

@@ -314,6 +314,15 @@ impl Hub {
                 }
             }
         }
+        // Secrets the clients made themselves (the core device client signs its own tokens):
+        // any unredacted `sig=` or `SharedAccessKey=` value.
+        for (name, log) in [("emulator", &emulator_log), ("client", &client_log)] {
+            hits.extend(
+                unredacted_values(log)
+                    .into_iter()
+                    .map(|line| format!("{name} log (pattern): {line}")),
+            );
+        }
         println!(
             "secrets: {} secret strings searched in {} bytes of emulator log and {} bytes of client log: {} hits",
             secrets.len(),
@@ -343,6 +352,24 @@ pub(crate) async fn connect(
     }
 }
 
+/// Lines holding a `sig=` or `SharedAccessKey=` followed by something else than the redaction
+/// marker.
+fn unredacted_values(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|line| {
+            ["sig=", "SharedAccessKey="].iter().any(|field| {
+                line.match_indices(field).any(|(at, _)| {
+                    let value: String = line[at + field.len()..]
+                        .chars()
+                        .take_while(|c| !"&;\"' ,}\\".contains(*c))
+                        .collect();
+                    value.len() >= 16 && value != "<redacted>"
+                })
+            })
+        })
+        .collect()
+}
+
 /// `sig=` of a SAS token, as transmitted.
 fn signature_of(token: &str) -> Option<String> {
     let fields = token.strip_prefix("SharedAccessSignature ")?;
@@ -368,14 +395,20 @@ fn read_policies(data_dir: &std::path::Path) -> Policies {
 }
 
 /// Everything this test process logs (the core clients, reqwest, rustls, rumqttc) at `trace`,
-/// kept in memory. One subscriber per process, installed by the first test that needs it.
+/// kept in memory (tungstenite at `debug`, see below). One subscriber per process, installed by the first test that needs it.
 pub(crate) fn client_log() -> &'static Arc<Mutex<Vec<u8>>> {
     static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOG.get_or_init(|| {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let writer = MemoryWriter(buffer.clone());
+        // Everything at TRACE except the one target core/README.md ("Logging") tells
+        // applications to cap: tungstenite logs each WebSocket frame it sends, payload and so
+        // the CONNECT's SAS token included (the suite found it; no setting of the library
+        // avoids it).
         tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "trace,tungstenite=debug",
+            ))
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .try_init()
