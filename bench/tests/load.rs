@@ -249,7 +249,12 @@ async fn patch_rounds(
     let mut next_round = Instant::now();
     let mut round = 0;
     while Instant::now() < until {
+        let began = Instant::now();
         let acknowledged = patch_round(&service, &ids, round, origin).await;
+        println!(
+            "load: round {round}: {acknowledged} PATCHes acknowledged in {:.1} s",
+            began.elapsed().as_secs_f64()
+        );
         progress.patched.fetch_add(acknowledged, Ordering::Relaxed);
         round += 1;
         progress.rounds.store(round, Ordering::Relaxed);
