@@ -16,12 +16,13 @@ COMPAT := tests/compat
 .PHONY: reliability soak soak-crash
 .PHONY: python python-module bench-python
 .PHONY: node node-build bench-node
+.PHONY: security load soak-sec
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat python node fuzz reliability
+test: fmt-check clippy ring-only rust-test doc compat python node fuzz reliability load
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -204,3 +205,38 @@ bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.
 	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
 	flock /tmp/iothub-fixed-ports.lock node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
 		target/node-release/iothub-twin.linux-x64-gnu.node 5
+
+## Security suite (issue #10 item 4, emulator/tests/security.rs): every attack against the emulator
+## binary logging at trace, then its log and the clients' searched for every secret used. It is
+## part of rust-test (`cargo test`); this target runs it alone and counts attacks tried/refused.
+security:
+	@mkdir -p target
+	timeout -k 10 600 $(CARGO) test --locked -p iothub-twin-emulator --test security -- --nocapture \
+		2>&1 | tee target/security.log
+	@awk '/^attack: / { tried++ } /^attack: .* -> refused$$/ { refused++ } \
+		END { printf "security: %d attacks tried, %d refused\n", tried, refused; \
+			if (tried == 0 || refused != tried) exit 1 }' target/security.log
+
+## Load (issue #10 item 5, bench/tests/load.rs): LOAD_DEVICES core device clients held for
+## LOAD_SECONDS while the service client patches desired on all of them every LOAD_ROUND_SECONDS;
+## a time series of p50/p99 push latency and emulator/client RSS; asserts correctness only.
+## CI size with the debug emulator (measured: ~75 s in all on this machine).
+LOAD_DEVICES ?= 1000
+LOAD_SECONDS ?= 60
+load:
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	ulimit -n $$(ulimit -Hn) 2>/dev/null || true; \
+	IOTHUB_TWIN_EMULATOR=$(CURDIR)/target/$(CARGO_BUILD_TARGET)/debug/iothub-twin-emulator \
+	LOAD_DEVICES=$(LOAD_DEVICES) LOAD_SECONDS=$(LOAD_SECONDS) timeout -k 10 900 \
+		$(CARGO) test --locked -p iothub-twin-bench --test load -- --nocapture 2>&1 | tee $(LOGS)/load.log
+
+soak: soak-sec
+
+## 10,000 devices for 10 minutes (release emulator and clients), then the security suite.
+soak-sec: security
+	$(CARGO) build --locked --release -p iothub-twin-emulator
+	ulimit -n $$(ulimit -Hn) 2>/dev/null || true; \
+	IOTHUB_TWIN_EMULATOR=$(CURDIR)/$(RELEASE)/iothub-twin-emulator LOAD_DEVICES=10000 LOAD_SECONDS=600 \
+		timeout -k 10 3600 $(CARGO) test --locked --release -p iothub-twin-bench --test load -- \
+		--nocapture 2>&1 | tee target/soak-load.log

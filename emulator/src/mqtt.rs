@@ -163,4 +163,10 @@ impl MqttHub {
     pub(crate) fn disconnect(&self, device_id: &str, module_id: Option<&str>) -> usize {
         self.live.stop_device(device_id, module_id)
     }
+
+    /// A device (or one module) was deleted: its connections close and its sessions go.
+    pub(crate) fn forget(&self, device_id: &str, module_id: Option<&str>) {
+        self.live.stop_device(device_id, module_id);
+        self.sessions.forget(device_id, module_id);
+    }
 }

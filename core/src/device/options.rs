@@ -13,7 +13,8 @@ pub enum Transport {
     #[default]
     Mqtt,
     /// MQTT over WebSockets (`wss://host:443/$iothub/websocket`), for networks that only pass
-    /// HTTPS.
+    /// HTTPS. Its WebSocket library (`tungstenite`) logs sent frames, the CONNECT with the SAS
+    /// token included, at `TRACE`: keep that target at `debug` (see the crate's "Logging").
     MqttWebSockets,
 }
 

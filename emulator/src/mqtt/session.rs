@@ -94,6 +94,21 @@ impl Sessions {
         }
     }
 
+    /// Forgets the sessions of a deleted device (and its modules), or of one deleted module: an
+    /// identity re-created under the same id must not resume them (it would be handed the old
+    /// identity's unacknowledged desired pushes and subscriptions).
+    pub(crate) fn forget(&self, device_id: &str, module_id: Option<&str>) {
+        let mut sessions = self.by_client.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.retain(|client_id, _| {
+            let (device, module) = match client_id.split_once('/') {
+                Some((device, module)) => (device, Some(module)),
+                None => (client_id.as_str(), None),
+            };
+            let same_module = module_id.is_none_or(|m| module == Some(m));
+            !(device == device_id && same_module)
+        });
+    }
+
     /// Forgets a clean session when its connection ends.
     pub(crate) fn close_clean(&self, client_id: &str, session: &Arc<Mutex<Session>>) {
         let mut sessions = self.by_client.lock().unwrap_or_else(|e| e.into_inner());
@@ -216,6 +231,17 @@ mod tests {
                 .granted("$iothub/twin/res/200/?$rid=1"),
             Some(QoS::AtLeastOnce)
         );
+        sessions.open("d1/m1", false);
+        sessions.open("d10", false);
+        sessions.forget("d1", Some("m1"));
+        assert!(sessions.open("d1", false).1, "the device's session stays");
+        assert!(!sessions.open("d1/m1", false).1, "the module's is gone");
+        sessions.forget("d1", None);
+        assert!(
+            !sessions.open("d1", false).1,
+            "a deleted device's session is gone"
+        );
+        assert!(sessions.open("d10", false).1, "d10 is another device");
         let (clean, present) = sessions.open("d1", true);
         assert!(!present);
         assert_eq!(

@@ -140,7 +140,7 @@ pub(super) async fn delete_device(
             Ok(())
         })
         .await?;
-    state.mqtt.disconnect(&id, None);
+    state.mqtt.forget(&id, None);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -275,7 +275,7 @@ pub(super) async fn delete_module(
             Ok(())
         })
         .await?;
-    state.mqtt.disconnect(&device_id, Some(&module_id));
+    state.mqtt.forget(&device_id, Some(&module_id));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

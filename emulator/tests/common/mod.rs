@@ -110,9 +110,14 @@ pub(crate) struct Binary {
 
 impl Binary {
     pub(crate) fn start(args: &[&str]) -> Self {
+        Self::start_logging(args, "info")
+    }
+
+    /// Like [`Binary::start`] with the `IOTHUB_TWIN_LOG` filter `log_filter`.
+    pub(crate) fn start_logging(args: &[&str], log_filter: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_iothub-twin-emulator"))
             .args(args)
-            .env("IOTHUB_TWIN_LOG", "info")
+            .env("IOTHUB_TWIN_LOG", log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
