@@ -18,8 +18,12 @@ static LOGGING: Once = Once::new();
 fn init() {
     LOGGING.call_once(|| {
         if let Ok(filter) = std::env::var("IOTHUB_TWIN_LOG") {
+            // tungstenite logs each sent WebSocket frame at TRACE, the CONNECT with its SAS token
+            // included: never let that through, whatever the user's filter says.
+            let filter = tracing_subscriber::EnvFilter::new(filter)
+                .add_directive("tungstenite=debug".parse().expect("a valid directive"));
             let _ = tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_env_filter(filter)
                 .with_writer(std::io::stderr)
                 .try_init();
         }

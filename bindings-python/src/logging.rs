@@ -32,7 +32,10 @@ pub(crate) fn install() {
         .ok()
         .filter(|directives| !directives.trim().is_empty())
         .and_then(|directives| EnvFilter::try_new(directives).ok())
-        .unwrap_or_else(|| EnvFilter::new("iothub_twin=info,_native=info"));
+        .unwrap_or_else(|| EnvFilter::new("iothub_twin=info,_native=info"))
+        // tungstenite logs each sent WebSocket frame at TRACE, the CONNECT with its SAS token
+        // included: never let that through, whatever the user's filter says.
+        .add_directive("tungstenite=debug".parse().expect("a valid directive"));
     // Another subscriber may already be global (an embedding Rust program): keep it.
     let _ = Registry::default()
         .with(filter)
