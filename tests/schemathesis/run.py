@@ -113,7 +113,8 @@ def main() -> int:
                 if args.max_time:
                     command += ["--max-time", str(args.max_time)]
                 started = time.monotonic()
-                run = subprocess.run(command, capture_output=True, text=True)
+                # In the temporary folder, so schemathesis's cache stays out of the work tree.
+                run = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
                 elapsed = time.monotonic() - started
                 devices = registered_devices(ready, token)
             finally:
