@@ -48,7 +48,10 @@ fn check_merge_algebra(a: &JsonObject, b: &JsonObject, patch: &JsonObject) {
     assert_eq!(&via_diff, b, "apply(A, diff(A, B)) == B");
     let mut via_replacement = a.clone();
     apply_patch(&mut via_replacement, &replacement_patch(a, b));
-    assert_eq!(&via_replacement, b, "apply(A, replacement_patch(A, B)) == B");
+    assert_eq!(
+        &via_replacement, b,
+        "apply(A, replacement_patch(A, B)) == B"
+    );
     assert!(diff(b, b).is_empty(), "diff(B, B) is empty");
 
     let mut merged = a.clone();
@@ -58,13 +61,19 @@ fn check_merge_algebra(a: &JsonObject, b: &JsonObject, patch: &JsonObject) {
     assert_eq!(again, merged, "merge-patch is idempotent");
     let mut via_effective = a.clone();
     apply_patch(&mut via_effective, &effective);
-    assert_eq!(via_effective, merged, "the effective patch alone gives the same result");
+    assert_eq!(
+        via_effective, merged,
+        "the effective patch alone gives the same result"
+    );
 }
 
 fn check_limits(section: Section, a: &JsonObject, patch: &Value) {
     let size = measured_size(a);
     match validate(section, &Value::Object(a.clone())) {
-        Err(ValidationError { violation: Violation::TooLarge { size: seen, max }, .. }) => {
+        Err(ValidationError {
+            violation: Violation::TooLarge { size: seen, max },
+            ..
+        }) => {
             assert_eq!((seen, max), (size, section.max_size()));
             assert!(check_section_size(section, a).is_err());
         }
@@ -88,7 +97,9 @@ fn check_twin_state(section: Section, a: &JsonObject, patch: &Value) {
     let mut twin = TwinState::new(NOW);
     // Start from `a` when the twin takes it, else from an empty section.
     let _ = match section {
-        Section::Reported => twin.reported_patch(&Value::Object(a.clone()), None, NOW).map(drop),
+        Section::Reported => twin
+            .reported_patch(&Value::Object(a.clone()), None, NOW)
+            .map(drop),
         Section::Tags => twin.service_patch(Some(a), None, NOW).map(drop),
         Section::Desired => twin.service_patch(None, Some(a), NOW).map(drop),
     };
@@ -102,23 +113,41 @@ fn check_twin_state(section: Section, a: &JsonObject, patch: &Value) {
         Value::Object(members) if validate(section, patch).is_ok() => {
             let mut merged = current.clone();
             apply_patch(&mut merged, members);
-            check_section_size(section, &merged).is_ok().then_some(merged)
+            check_section_size(section, &merged)
+                .is_ok()
+                .then_some(merged)
         }
         _ => None,
     };
     let (accepted, after) = match section {
-        Section::Reported => (twin.reported_patch(patch, None, NOW).is_ok(), &twin.reported),
+        Section::Reported => (
+            twin.reported_patch(patch, None, NOW).is_ok(),
+            &twin.reported,
+        ),
         Section::Tags | Section::Desired => {
-            let Value::Object(members) = patch else { return };
+            let Value::Object(members) = patch else {
+                return;
+            };
             let result = if section == Section::Tags {
                 twin.service_patch(Some(members), None, NOW)
             } else {
                 twin.service_patch(None, Some(members), NOW)
             };
-            (result.is_ok(), if section == Section::Tags { &twin.tags } else { &twin.desired })
+            (
+                result.is_ok(),
+                if section == Section::Tags {
+                    &twin.tags
+                } else {
+                    &twin.desired
+                },
+            )
         }
     };
-    assert_eq!(accepted, expected.is_some(), "the twin enforces exactly the core's limits");
+    assert_eq!(
+        accepted,
+        expected.is_some(),
+        "the twin enforces exactly the core's limits"
+    );
     match expected {
         Some(merged) => {
             assert_eq!(after, &merged);
@@ -130,15 +159,27 @@ fn check_twin_state(section: Section, a: &JsonObject, patch: &Value) {
         None => {
             assert_eq!(after, current, "a refused write changes nothing");
             assert_eq!(
-                (twin.version, twin.etag, twin.desired_version, twin.reported_version),
-                (before.version, before.etag, before.desired_version, before.reported_version)
+                (
+                    twin.version,
+                    twin.etag,
+                    twin.desired_version,
+                    twin.reported_version
+                ),
+                (
+                    before.version,
+                    before.etag,
+                    before.desired_version,
+                    before.reported_version
+                )
             );
         }
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, text)) = data.split_first() else { return };
+    let Some((&selector, text)) = data.split_first() else {
+        return;
+    };
     let section = [Section::Tags, Section::Desired, Section::Reported][usize::from(selector % 3)];
     let mut values: Vec<Value> = serde_json::Deserializer::from_slice(text)
         .into_iter::<Value>()

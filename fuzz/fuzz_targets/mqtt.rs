@@ -47,7 +47,9 @@ fn connect_packet(module: Option<&str>, clean_session: bool) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, stream)) = data.split_first() else { return };
+    let Some((&flags, stream)) = data.split_first() else {
+        return;
+    };
     let module = (flags & 3 == 3).then_some(MODULE);
     let connect = match flags & 3 {
         0 => None,
@@ -92,7 +94,9 @@ fuzz_target!(|data: &[u8]| {
         registry
             .devices
             .values()
-            .flat_map(|d| std::iter::once(&d.identity).chain(d.modules.values().map(|m| &m.identity)))
+            .flat_map(|d| {
+                std::iter::once(&d.identity).chain(d.modules.values().map(|m| &m.identity))
+            })
             .any(|identity| identity.connected)
     });
     assert!(!connected, "every identity is back to Disconnected");

@@ -42,10 +42,15 @@ fn parse(input: &[u8]) -> Option<RawRequest<'_>> {
         Some(at) => (&input[..at], &input[at + 2..]),
         None => (input, &[][..]),
     };
-    let mut lines = head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let request_line = lines.next()?;
     let (method, target) = match request_line.iter().position(|&b| b == b' ') {
-        Some(at) => (Method::from_bytes(&request_line[..at]).ok()?, &request_line[at + 1..]),
+        Some(at) => (
+            Method::from_bytes(&request_line[..at]).ok()?,
+            &request_line[at + 1..],
+        ),
         None => (Method::GET, request_line),
     };
     let uri = Uri::try_from(target).ok()?;
@@ -60,7 +65,12 @@ fn parse(input: &[u8]) -> Option<RawRequest<'_>> {
             Some((name, value))
         })
         .collect();
-    Some(RawRequest { method, uri, headers, body })
+    Some(RawRequest {
+        method,
+        uri,
+        headers,
+        body,
+    })
 }
 
 fn router() -> Router {
@@ -69,7 +79,9 @@ fn router() -> Router {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&credentials, text)) = data.split_first() else { return };
+    let Some((&credentials, text)) = data.split_first() else {
+        return;
+    };
     let Some(raw) = parse(text) else { return };
     let router = router();
     let hub = fresh_hub();
@@ -87,7 +99,9 @@ fuzz_target!(|data: &[u8]| {
     if let Some(token) = authorization {
         request = request.header(AUTHORIZATION, token);
     }
-    let mut request = request.body(Body::from(raw.body.to_vec())).expect("parts are valid");
+    let mut request = request
+        .body(Body::from(raw.body.to_vec()))
+        .expect("parts are valid");
     for (name, value) in raw.headers {
         if name == AUTHORIZATION {
             request.headers_mut().insert(name, value);
@@ -98,32 +112,51 @@ fuzz_target!(|data: &[u8]| {
 
     let (status, headers, body) = runtime().block_on(async {
         let call = async {
-            let response = router.oneshot(request).await.expect("the router is infallible");
+            let response = router
+                .oneshot(request)
+                .await
+                .expect("the router is infallible");
             let (parts, body) = response.into_parts();
             let body = to_bytes(body, 64 << 20).await.expect("the body streams");
             (parts.status, parts.headers, body)
         };
-        tokio::time::timeout(DEADLINE, call).await.expect("answered in time")
+        tokio::time::timeout(DEADLINE, call)
+            .await
+            .expect("answered in time")
     });
 
-    assert!(!status.is_server_error(), "{} {path} -> {status}: {}", raw.method, String::from_utf8_lossy(&body));
+    assert!(
+        !status.is_server_error(),
+        "{} {path} -> {status}: {}",
+        raw.method,
+        String::from_utf8_lossy(&body)
+    );
     let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let json = (is_json && raw.method != Method::HEAD).then(|| {
-        serde_json::from_slice::<serde_json::Value>(&body)
-            .unwrap_or_else(|e| panic!("{status} body is not JSON ({e}): {}", String::from_utf8_lossy(&body)))
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_else(|e| {
+            panic!(
+                "{status} body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&body)
+            )
+        })
     });
     if status.is_client_error() && path != "/$iothub/websocket" && raw.method != Method::HEAD {
         let code = headers
             .get("iothub-errorcode")
             .and_then(|v| v.to_str().ok())
-            .unwrap_or_else(|| panic!("{} {path} -> {status} without iothub-errorcode", raw.method));
+            .unwrap_or_else(|| {
+                panic!("{} {path} -> {status} without iothub-errorcode", raw.method)
+            });
         let message = json
             .as_ref()
             .and_then(|j| j["Message"].as_str().map(str::to_owned))
             .unwrap_or_else(|| panic!("{status} body without Message"));
-        assert!(message.starts_with(&format!("ErrorCode:{code};")), "{code} vs {message}");
+        assert!(
+            message.starts_with(&format!("ErrorCode:{code};")),
+            "{code} vs {message}"
+        );
     }
 });
