@@ -44,7 +44,7 @@ for target in "${targets[@]}"; do
     status=$?
     runs=$(grep -oE '^Done [0-9]+ runs in [0-9]+ second' "$out" | tail -n 1)
     executions=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$out" | grep -oE '[0-9]+$' | tail -n 1)
-    coverage=$(grep -oE '#[0-9]+ +DONE +cov: [0-9]+' "$out" | grep -oE '[0-9]+$' | tail -n 1)
+    coverage=$(grep -oE '#[0-9]+[[:space:]]+DONE[[:space:]]+cov: [0-9]+' "$out" | grep -oE '[0-9]+$' | tail -n 1)
     corpus=$(find "fuzz/corpus/$target" -type f | wc -l)
     if [ "$status" -eq 0 ] && [ -n "$runs" ]; then
         pass=$((pass + 1))
