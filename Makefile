@@ -74,7 +74,7 @@ fuzz:
 SCHEMATHESIS_VENV := .venv-schemathesis
 SCHEMATHESIS_EXAMPLES ?= 10
 $(SCHEMATHESIS_VENV)/.installed: tests/schemathesis/requirements.txt
-	test -x $(SCHEMATHESIS_VENV)/bin/python || $(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	test -x $(SCHEMATHESIS_VENV)/bin/pip || $(PYTHON) -m venv --clear $(SCHEMATHESIS_VENV)
 	$(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
