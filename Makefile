@@ -58,10 +58,11 @@ doc:
 ## Fuzzing (issue #10 item 3, fuzz/README.md): the cargo-fuzz targets query, mqtt, rest and
 ## merge_patch, FUZZ_SECONDS each, one after the other; executions per target land in
 ## target/test-logs/fuzz.log (TAP, counted by the tally). fuzz/ is its own workspace with its own
-## target dir. FUZZ_BUILD_FLAGS: 16 codegen units instead of cargo-fuzz's 1 keep the sanitizer
-## build of the whole emulator tree short in a fresh clone (fuzz/README.md has the figures).
+## target dir. FUZZ_BUILD_FLAGS go to both `cargo fuzz build` and `run`; empty = cargo-fuzz's
+## defaults (1 codegen unit), which measured cheaper to build and faster to run here than 16
+## (bench/RELIABILITY.md, "## Fuzzing").
 FUZZ_SECONDS ?= 60
-FUZZ_BUILD_FLAGS ?= --codegen-units 16
+FUZZ_BUILD_FLAGS ?=
 export FUZZ_BUILD_FLAGS
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --version 0.13.2 --locked

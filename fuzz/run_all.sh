@@ -14,7 +14,7 @@ seconds=$1
 logs=$2
 shift 2
 if [ $# -gt 0 ]; then targets=("$@"); else targets=(query mqtt rest merge_patch); fi
-read -r -a build_flags <<< "${FUZZ_BUILD_FLAGS:---codegen-units 16}"
+read -r -a build_flags <<< "${FUZZ_BUILD_FLAGS:-}"
 
 # Longest input per target: past the limits each one enforces (query text 8,192 characters,
 # twin sections 32 KB), but no larger, so executions stay fast.
