@@ -22,6 +22,9 @@ mod clock;
 mod config;
 mod error;
 mod faults;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod mqtt;
 mod policies;
 pub mod query;

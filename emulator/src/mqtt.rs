@@ -132,6 +132,15 @@ impl MqttHub {
         }
     }
 
+    /// Serves one connection on an already-secured stream (the fuzz targets' entry point).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) async fn serve_stream<S>(self: Arc<Self>, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send,
+    {
+        connection::serve(self, stream, "mqtt", None).await;
+    }
+
     /// The open connections, for the control API.
     pub(crate) fn connections_json(&self) -> Value {
         let list: Vec<Value> = self

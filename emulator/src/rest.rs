@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -233,6 +233,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
                 .ok_or_else(|| HubError::invalid("the path names no device"))?,
             module_id: checked("module_id", "the module id")?,
         })
+    }
+}
+
+/// Query parameters; ones that do not parse (e.g. a parameter given twice) are
+/// `400 ArgumentInvalid` with IoT Hub's error body, not axum's plain-text rejection.
+#[derive(Debug)]
+pub(crate) struct QueryParams<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = HubError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HubError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(params)| Self(params))
+            .map_err(|e| HubError::invalid(format!("the query string is not valid: {e}")))
     }
 }
 

@@ -18,6 +18,11 @@ use tokio::sync::{Notify, mpsc};
 
 use super::auth::ClientIdentity;
 
+/// Unacknowledged QoS 1 deliveries a session keeps; past this the oldest is forgotten (not
+/// redelivered). It bounds the memory of a client that never sends PUBACK, and keeps packet ids
+/// free: with all 65,535 ids in flight, finding one for the next delivery would never end.
+pub(crate) const MAX_INFLIGHT: usize = 1024;
+
 /// What a client id keeps between connections.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
@@ -47,6 +52,9 @@ impl Session {
     pub(crate) fn outgoing(&mut self, topic: String, payload: Bytes, qos: QoS) -> Publish {
         let mut publish = Publish::new(topic, qos, payload);
         if qos != QoS::AtMostOnce {
+            if self.inflight.len() >= MAX_INFLIGHT {
+                self.inflight.pop_front();
+            }
             publish.pkid = self.next_pkid();
             self.inflight.push_back(publish.clone());
         }
@@ -107,6 +115,15 @@ impl Sessions {
             let same_module = module_id.is_none_or(|m| module == Some(m));
             !(device == device_id && same_module)
         });
+    }
+
+    /// Forgets every session (the fuzz targets' reset between inputs).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn clear(&self) {
+        self.by_client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Forgets a clean session when its connection ends.
@@ -267,5 +284,23 @@ mod tests {
         );
         session.acknowledged(first.pkid);
         assert_eq!(session.inflight.len(), 1);
+    }
+
+    #[test]
+    fn a_client_that_never_acknowledges_keeps_a_bounded_inflight_queue() {
+        // Regression: with every packet id in flight, the 65,536th delivery looped forever.
+        let mut session = Session::default();
+        let mut last = 0;
+        for _ in 0..70_000 {
+            last = session
+                .outgoing("t".into(), Bytes::new(), QoS::AtLeastOnce)
+                .pkid;
+        }
+        assert_eq!(session.inflight.len(), MAX_INFLIGHT);
+        assert_eq!(session.inflight.back().map(|p| p.pkid), Some(last));
+        let mut ids: Vec<u16> = session.inflight.iter().map(|p| p.pkid).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), MAX_INFLIGHT, "packet ids in flight are unique");
     }
 }

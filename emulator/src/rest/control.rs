@@ -3,7 +3,7 @@
 //! Every route needs the owner policy (or the `--entra-token` stand-in).
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use iothub_twin::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{AppState, JsonBody, ok_json};
+use super::{AppState, Ids, JsonBody, QueryParams, ok_json};
 use crate::auth::{Authorized, Owner};
 use crate::error::HubError;
 use crate::faults::FaultSettings;
@@ -44,8 +44,8 @@ struct ModuleQuery {
 async fn drop_connection(
     _: Authorized<Owner>,
     State(state): State<AppState>,
-    Path(device_id): Path<String>,
-    Query(query): Query<ModuleQuery>,
+    Ids { device_id, .. }: Ids,
+    QueryParams(query): QueryParams<ModuleQuery>,
 ) -> Result<Response, HubError> {
     match state
         .mqtt
@@ -79,9 +79,8 @@ async fn set_faults(
 async fn issue_certificate(
     _: Authorized<Owner>,
     State(state): State<AppState>,
-    Path(device_id): Path<String>,
+    Ids { device_id, .. }: Ids,
 ) -> Result<Response, HubError> {
-    iothub_twin::auth::check_identity_id("the device id", &device_id).map_err(HubError::invalid)?;
     let (certificate, private_key) = state.mqtt.ca.issue(&device_id).map_err(|e| {
         HubError::new(
             ErrorCode::ServerError,

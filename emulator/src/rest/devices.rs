@@ -3,14 +3,14 @@
 //! `PUT` without `If-Match` creates (409 if it exists); with `If-Match` (an etag or `*`) it
 //! updates (404 if missing, 412 on a stale etag). `DELETE` answers 204; `If-Match` is optional.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use iothub_twin::ErrorCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{AppState, Ids, JsonBody, if_match, ok_json};
+use super::{AppState, Ids, JsonBody, QueryParams, if_match, ok_json};
 use crate::auth::{Authorized, RegistryRead, RegistryWrite};
 use crate::clock;
 use crate::error::HubError;
@@ -26,7 +26,7 @@ pub(super) struct ListQuery {
 pub(super) async fn list_devices(
     _: Authorized<RegistryRead>,
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> Response {
     let top = query
         .top

@@ -108,6 +108,36 @@ async fn malformed_bodies_paths_and_queries() {
             StatusCode::METHOD_NOT_ALLOWED,
             "InvalidOperation",
         ),
+        // Query strings and paths that axum's own extractors refused with a plain-text 400
+        // instead of IoT Hub's error body (the rest fuzz target asserts the error shape).
+        (
+            Method::GET,
+            format!("/devices?{V}&top=1&top=2"),
+            Body::empty(),
+            StatusCode::BAD_REQUEST,
+            "ArgumentInvalid",
+        ),
+        (
+            Method::DELETE,
+            "/emulator/connections/d1?moduleId=a&moduleId=b".to_owned(),
+            Body::empty(),
+            StatusCode::BAD_REQUEST,
+            "ArgumentInvalid",
+        ),
+        (
+            Method::DELETE,
+            "/emulator/connections/%FF%FE".to_owned(),
+            Body::empty(),
+            StatusCode::BAD_REQUEST,
+            "ArgumentInvalid",
+        ),
+        (
+            Method::POST,
+            "/emulator/devices/%FF%FE/certificate".to_owned(),
+            Body::empty(),
+            StatusCode::BAD_REQUEST,
+            "ArgumentInvalid",
+        ),
     ];
     for (method, uri, body, status, code) in cases {
         let reply = hub.raw(method.clone(), &uri, body, &auth).await;
