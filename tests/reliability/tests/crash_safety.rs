@@ -96,16 +96,7 @@ impl Clients {
             let client = DeviceClient::connect(&hub.device_connection_string(device), options)
                 .await
                 .expect("the device connects");
-            let service = ServiceClient::from_connection_string(
-                &service_cs,
-                ServiceClientOptions {
-                    trust: Trust::Pem(ca.clone()),
-                    timeout: CALL_DEADLINE,
-                    connect_timeout: Duration::from_secs(2),
-                    ..Default::default()
-                },
-            )
-            .expect("a service client");
+            let service = proxied_service_client(&service_cs, &ca);
             let seed = seed.wrapping_add(n as u64 * 2);
             let view = Arc::new(Mutex::new(DesiredView::default()));
             view_tasks.push(tokio::spawn(keep_desired_view(
@@ -127,16 +118,7 @@ impl Clients {
             tasks.push(tokio::spawn(desired));
         }
         for n in 0..READERS {
-            let service = ServiceClient::from_connection_string(
-                &service_cs,
-                ServiceClientOptions {
-                    trust: Trust::Pem(ca.clone()),
-                    timeout: CALL_DEADLINE,
-                    connect_timeout: Duration::from_secs(2),
-                    ..Default::default()
-                },
-            )
-            .expect("a service client");
+            let service = proxied_service_client(&service_cs, &ca);
             let rng = StdRng::seed_from_u64(seed.wrapping_sub(n as u64 + 1));
             tasks.push(tokio::spawn(reader(
                 service,
@@ -241,6 +223,21 @@ fn section_seq(section: &TwinCollection) -> Result<u64, String> {
         (Some(seq), Some(a), Some(b)) if seq == a && seq == b && properties.len() == 3 => Ok(seq),
         _ => Err(format!("half-applied: {}", Value::Object(properties))),
     }
+}
+
+/// A service client through the proxy (`service_cs` names the proxy's port), with the calls'
+/// deadline.
+fn proxied_service_client(service_cs: &str, ca: &str) -> ServiceClient {
+    ServiceClient::from_connection_string(
+        service_cs,
+        ServiceClientOptions {
+            trust: Trust::Pem(ca.to_owned()),
+            timeout: CALL_DEADLINE,
+            connect_timeout: Duration::from_secs(2),
+            ..Default::default()
+        },
+    )
+    .expect("a service client")
 }
 
 /// A service client straight to `hub`, not through the proxy.
