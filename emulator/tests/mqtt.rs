@@ -67,19 +67,7 @@ impl Hub {
             ))
             .await;
         assert_eq!(code, ConnectReturnCode::Success);
-        let granted = client
-            .subscribe(
-                &[
-                    (TWIN_RESPONSES, QoS::AtLeastOnce),
-                    (DESIRED_PATCHES, QoS::AtLeastOnce),
-                ],
-                1,
-            )
-            .await;
-        assert_eq!(
-            granted,
-            vec![SubscribeReasonCode::Success(QoS::AtLeastOnce); 2]
-        );
+        client.subscribe_twin_topics().await;
         client
     }
 

@@ -7,8 +7,11 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::{SinkExt as _, StreamExt as _};
 use iothub_twin::auth::{SasToken, SharedAccessKey, unix_time_now};
+use iothub_twin::topics::{DESIRED_PATCHES, TWIN_RESPONSES};
 use rumqttc::mqttbytes::QoS;
-use rumqttc::mqttbytes::v4::{Connect, Login, Packet, PubAck, Publish, Subscribe, SubscribeFilter};
+use rumqttc::mqttbytes::v4::{
+    Connect, Login, Packet, PubAck, Publish, Subscribe, SubscribeFilter, SubscribeReasonCode,
+};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -194,6 +197,24 @@ impl RawClient {
             Some(Packet::ConnAck(ack)) => (ack.session_present, ack.code),
             other => panic!("expected CONNACK, got {other:?}"),
         }
+    }
+
+    /// Subscribes to the twin responses and desired patches (QoS 1, packet id 1) and checks
+    /// the hub granted both, as a device does right after connecting.
+    pub(crate) async fn subscribe_twin_topics(&mut self) {
+        let granted = self
+            .subscribe(
+                &[
+                    (TWIN_RESPONSES, QoS::AtLeastOnce),
+                    (DESIRED_PATCHES, QoS::AtLeastOnce),
+                ],
+                1,
+            )
+            .await;
+        assert_eq!(
+            granted,
+            vec![SubscribeReasonCode::Success(QoS::AtLeastOnce); 2]
+        );
     }
 
     pub(crate) async fn subscribe(

@@ -28,19 +28,7 @@ async fn device_a_cannot_reach_device_b_over_mqtt() {
             .mqtt("dev-a", Some(hub.device_token("dev-a", &key_a, 3600)))
             .await;
         assert_eq!(got, Outcome::Connack(ConnectReturnCode::Success));
-        let granted = client
-            .subscribe(
-                &[
-                    (TWIN_RESPONSES, QoS::AtLeastOnce),
-                    (DESIRED_PATCHES, QoS::AtLeastOnce),
-                ],
-                1,
-            )
-            .await;
-        assert_eq!(
-            granted,
-            vec![SubscribeReasonCode::Success(QoS::AtLeastOnce); 2]
-        );
+        client.subscribe_twin_topics().await;
         client
     };
     let mut a = subscribe_a().await;
