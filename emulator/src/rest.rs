@@ -25,7 +25,9 @@ use crate::error::HubError;
 use crate::faults::Faults;
 use crate::mqtt::{MqttHub, websocket_route};
 use crate::policies::Policies;
+use crate::registry::{Identity, Registry};
 use crate::store::Store;
+use crate::twin_state::TwinState;
 
 /// Largest request body accepted; larger ones get `413 MessageTooLarge`.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -233,6 +235,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
                 .ok_or_else(|| HubError::invalid("the path names no device"))?,
             module_id: checked("module_id", "the module id")?,
         })
+    }
+}
+
+impl Ids {
+    /// The identity these ids name, with its twin, or IoT Hub's 404 for the missing device or
+    /// module.
+    pub(crate) fn find<'r>(
+        &self,
+        registry: &'r Registry,
+    ) -> Result<(&'r Identity, &'r TwinState), HubError> {
+        let device = registry
+            .device(&self.device_id)
+            .ok_or_else(|| HubError::device_not_found(&self.device_id))?;
+        match &self.module_id {
+            None => Ok((&device.identity, &device.twin)),
+            Some(module_id) => device
+                .modules
+                .get(module_id)
+                .map(|m| (&m.identity, &m.twin))
+                .ok_or_else(|| HubError::module_not_found(&self.device_id, module_id)),
+        }
     }
 }
 

@@ -55,10 +55,8 @@ pub(super) async fn get_device(
     let (json, etag) = state
         .store
         .read_committed(|registry| {
-            let device = registry
-                .device(&ids.device_id)
-                .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
-            Ok::<_, HubError>((device.identity.to_json(), device.identity.etag_text()))
+            let (identity, _) = ids.find(registry)?;
+            Ok::<_, HubError>((identity.to_json(), identity.etag_text()))
         })
         .await?;
     Ok(ok_json(&json, Some(&etag)))
@@ -172,18 +170,11 @@ pub(super) async fn get_module(
     State(state): State<AppState>,
     ids: Ids,
 ) -> Result<Response, HubError> {
-    let module_id = ids.module_id.unwrap_or_default();
     let (json, etag) = state
         .store
         .read_committed(|registry| {
-            let device = registry
-                .device(&ids.device_id)
-                .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
-            let module = device
-                .modules
-                .get(&module_id)
-                .ok_or_else(|| HubError::module_not_found(&ids.device_id, &module_id))?;
-            Ok::<_, HubError>((module.identity.to_json(), module.identity.etag_text()))
+            let (identity, _) = ids.find(registry)?;
+            Ok::<_, HubError>((identity.to_json(), identity.etag_text()))
         })
         .await?;
     Ok(ok_json(&json, Some(&etag)))

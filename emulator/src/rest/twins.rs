@@ -17,7 +17,6 @@ use super::{AppState, Ids, JsonBody, if_match, ok_json};
 use crate::auth::{Authorized, ServiceConnect};
 use crate::clock;
 use crate::error::HubError;
-use crate::registry::Registry;
 use crate::twin_state::{DesiredChange, TwinState};
 
 pub(super) async fn get_twin(
@@ -28,7 +27,7 @@ pub(super) async fn get_twin(
     let (json, etag) = state
         .store
         .read_committed(|registry| {
-            let (identity, twin) = find(registry, &ids)?;
+            let (identity, twin) = ids.find(registry)?;
             Ok::<_, HubError>((identity.twin_json(twin), twin.etag_text()))
         })
         .await?;
@@ -77,7 +76,7 @@ async fn write_twin(
     let (json, etag) = state
         .store
         .write(|registry, changes| {
-            find(registry, &ids)?;
+            ids.find(registry)?;
             let module_id = ids.module_id.as_deref();
             let (identity, twin) = registry
                 .twin_of_mut(&ids.device_id, module_id)
@@ -98,23 +97,6 @@ async fn write_twin(
         })
         .await?;
     Ok(ok_json(&json, Some(&etag)))
-}
-
-fn find<'r>(
-    registry: &'r Registry,
-    ids: &Ids,
-) -> Result<(&'r crate::registry::Identity, &'r TwinState), HubError> {
-    let device = registry
-        .device(&ids.device_id)
-        .ok_or_else(|| HubError::device_not_found(&ids.device_id))?;
-    match &ids.module_id {
-        None => Ok((&device.identity, &device.twin)),
-        Some(module_id) => device
-            .modules
-            .get(module_id)
-            .map(|m| (&m.identity, &m.twin))
-            .ok_or_else(|| HubError::module_not_found(&ids.device_id, module_id)),
-    }
 }
 
 /// `tags` and `properties.desired` of a twin-shaped body; absent or `null` sections are `None`.
