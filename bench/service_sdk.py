@@ -24,6 +24,13 @@ def main() -> None:
     from azure.iot.hub.models import QuerySpecification, Twin, TwinProperties
 
     registry = IoTHubRegistryManager.from_connection_string(cs)
+    measure_calls(registry, Twin, TwinProperties, QuerySpecification, device_id, seconds, query)
+
+
+def measure_calls(registry, Twin, TwinProperties, QuerySpecification, device_id, seconds, query):
+    """Times get_twin, update_twin and (given QUERY) query_iot_hub on REGISTRY, one call at a
+    time for SECONDS each, and prints a JSON line per call. Written against azure-iot-hub's API,
+    so bench/python/service_ours.py runs it unchanged on iothub_twin's registry manager."""
     counter = {"n": 0}
 
     def update():

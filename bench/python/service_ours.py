@@ -1,9 +1,12 @@
 """iothub_twin's IoTHubRegistryManager making the calls bench/service_sdk.py makes with the
-official azure-iot-hub (same arguments, same JSON lines), one call at a time."""
+official azure-iot-hub: the same measuring code (service_sdk.measure_calls), the same
+arguments, the same JSON lines, one call at a time."""
 
-import json
 import sys
-import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from service_sdk import measure_calls  # noqa: E402
 
 
 def main() -> None:
@@ -15,36 +18,7 @@ def main() -> None:
     from iothub_twin.models import QuerySpecification, Twin, TwinProperties
 
     registry = IoTHubRegistryManager.from_connection_string(cs, server_verification_cert=ca)
-    counter = {"n": 0}
-
-    def update():
-        counter["n"] += 1
-        patch = Twin(properties=TwinProperties(desired={"power_level": counter["n"], "mode": "bench"}))
-        registry.update_twin(device_id, patch, None)
-
-    calls = [("get_twin", lambda: registry.get_twin(device_id)), ("update_twin", update)]
-    if query:
-        spec = QuerySpecification(query=query)
-        calls.append(("query", lambda: registry.query_iot_hub(spec, None, 100)))
-    for name, call in calls:
-        for _ in range(3):
-            call()
-        latencies = []
-        start = time.perf_counter()
-        deadline = start + seconds
-        while time.perf_counter() < deadline:
-            sent = time.perf_counter()
-            call()
-            latencies.append(time.perf_counter() - sent)
-        elapsed = time.perf_counter() - start
-        latencies.sort()
-        print(json.dumps({
-            "call": name,
-            "calls": len(latencies),
-            "seconds": round(elapsed, 2),
-            "per_second": len(latencies) / elapsed,
-            "p50_ms": latencies[len(latencies) // 2] * 1000,
-        }), flush=True)
+    measure_calls(registry, Twin, TwinProperties, QuerySpecification, device_id, seconds, query)
 
 
 if __name__ == "__main__":
