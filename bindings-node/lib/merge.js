@@ -1,6 +1,8 @@
 'use strict';
 // JSON merge patch (RFC 7386), as IoT Hub applies twin patches: objects merge, anything else
-// (arrays included) replaces, null deletes.
+// (arrays included) replaces, null deletes. Written here rather than calling the core's
+// `twin::apply_patch` because it must change, in place, the `properties.desired` / `.reported`
+// objects users hold (as the official Twin does); the core would hand back a new object.
 
 function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
