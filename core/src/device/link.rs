@@ -1,14 +1,12 @@
 //! What it takes to open an MQTT connection to the hub (spec/protocol.md §3.1–§3.2): client id,
 //! username, SAS password (made fresh from a key for every connection), TLS or WebSockets.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rumqttc::{MqttOptions, TlsConfiguration, Transport as MqttTransport};
 
 use super::options::{DeviceClientOptions, Transport};
-use crate::auth::{
-    HostPort, SasToken, SharedAccessKey, check_identity_id, encode_uri_component, unix_time_now,
-};
+use crate::auth::{HostPort, SasToken, SharedAccessKey, check_identity_id, encode_uri_component};
 use crate::{Error, Result};
 
 /// The `api-version` the client speaks.
@@ -133,7 +131,10 @@ impl Link {
         match &self.credential {
             DeviceCredential::Key { key, key_name } => {
                 let ttl = self.options.sas_token_ttl.max(Duration::from_secs(2));
-                let expiry = unix_time_now() + ttl.as_secs();
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                let (expiry, lifetime) = token_expiry(now, ttl);
                 let token = SasToken::generate(
                     &self.identity.sas_resource(),
                     key,
@@ -142,7 +143,7 @@ impl Link {
                 );
                 Password {
                     text: token.expose_secret().to_owned(),
-                    renew_after: Some(ttl.mul_f64(0.8)),
+                    renew_after: Some(lifetime.mul_f64(0.8)),
                 }
             }
             DeviceCredential::Token(token) => Password {
@@ -201,13 +202,44 @@ impl Link {
     }
 }
 
+/// The `se` (Unix seconds) of a token made at `now` (since the epoch) to live at least `ttl`,
+/// and how long it really lives. `se` is whole seconds, so it is rounded up: rounded down, a
+/// 3 s token made at x.9 s would expire 2.1 s later, before its renewal at 80 % of 3 s.
+fn token_expiry(now: Duration, ttl: Duration) -> (u64, Duration) {
+    let expiry = (now + ttl).as_secs_f64().ceil() as u64;
+    (expiry, Duration::from_secs(expiry).saturating_sub(now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::unix_time_now;
 
     fn token(resource: &str) -> SasToken {
         let key = SharedAccessKey::from_bytes(b"0123456789abcdef");
         SasToken::generate(resource, &key, None, unix_time_now() + 60)
+    }
+
+    #[test]
+    fn a_token_lives_at_least_its_ttl_and_renewal_comes_before_its_expiry() {
+        let ttl = Duration::from_secs(3);
+        for millis in [
+            100_000_000,
+            100_000_001,
+            100_000_500,
+            100_000_900,
+            100_000_999,
+        ] {
+            let now = Duration::from_millis(millis);
+            let (expiry, lifetime) = token_expiry(now, ttl);
+            assert_eq!(Duration::from_secs(expiry), now + lifetime, "{millis}");
+            assert!(
+                lifetime >= ttl && lifetime < ttl + Duration::from_secs(1),
+                "{millis}"
+            );
+            // Renewal (80 % of the real lifetime) comes at least 0.6 s before expiry.
+            assert!(lifetime - lifetime.mul_f64(0.8) >= Duration::from_millis(600));
+        }
     }
 
     #[test]
