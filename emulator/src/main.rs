@@ -60,6 +60,7 @@ fn main() -> ExitCode {
         https_port: cli.https_port,
         devices: cli.devices,
         entra_token: cli.entra_token,
+        https_limits: Default::default(),
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
