@@ -118,18 +118,21 @@ $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package.json $(COMPAT)/pack
 ## device (Python azure-iot-device, Node azure-iot-device-mqtt). Each test file starts and stops
 ## the emulator binary itself. The device tests need the fixed ports 8883 and 443 (the official
 ## device SDKs hard-code them), and so does the Node service test (443): the Python and Node
-## suites run one after the other and node runs one test file at a time, so no two emulators
-## ever want them at once. Every wait inside the tests is bounded; COMPAT_TIMEOUT is the last
+## suites run one after the other and node runs one test file at a time, so no two emulators of
+## one run want them at once, and each suite holds the fixed-ports lock against other runs. Every wait inside the tests is bounded; COMPAT_TIMEOUT is the last
 ## resort for a suite that still hangs (timeout kills its whole process group, emulators too).
 COMPAT_TIMEOUT ?= 900
+## Every run that binds the fixed ports 8883/443 holds /tmp/iothub-fixed-ports.lock (re-entrant:
+## `flock /tmp/iothub-fixed-ports.lock make compat` works too), so two runs wait for each other.
+FIXED_PORTS := tests/with-fixed-ports-lock.sh
 compat: tools
 	@mkdir -p $(LOGS)
 	$(CARGO) build --locked -p iothub-twin-emulator
-	@py=0; timeout -k 10 $(COMPAT_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider \
+	@py=0; $(FIXED_PORTS) timeout -k 10 $(COMPAT_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider \
 		$(COMPAT)/python 2>&1 | tee $(LOGS)/compat-python.log || py=$$?; \
 	if [ $$py -eq 5 ]; then echo "compat: pytest collected no tests (exit 5)"; fi; \
 	if [ $$py -eq 124 ]; then echo "compat: pytest timed out after $(COMPAT_TIMEOUT)s"; fi; \
-	nd=0; timeout -k 10 $(COMPAT_TIMEOUT) node --test --test-concurrency=1 --test-reporter=tap \
+	nd=0; $(FIXED_PORTS) timeout -k 10 $(COMPAT_TIMEOUT) node --test --test-concurrency=1 --test-reporter=tap \
 		$(COMPAT)/node/ 2>&1 | tee $(LOGS)/compat-node.log || nd=$$?; \
 	if [ $$nd -eq 124 ]; then echo "compat: node --test timed out after $(COMPAT_TIMEOUT)s"; fi; \
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
@@ -223,7 +226,7 @@ bench-python: $(VENV)/.python-tools-installed
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-index \
 		target/bench-wheels/*.whl
-	flock /tmp/iothub-fixed-ports.lock $(VENV)/bin/python bench/python/run.py \
+	$(FIXED_PORTS) $(VENV)/bin/python bench/python/run.py \
 		$(RELEASE)/iothub-twin-emulator $(BENCH_VENV)/bin/python $(VENV)/bin/python 5
 
 ## The Node benchmark (bench/node, figures in bench/README.md): iothub-twin's release addon against
@@ -232,7 +235,7 @@ bench-python: $(VENV)/.python-tools-installed
 bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
 	$(CARGO) build --locked --release -p iothub-twin-emulator
 	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
-	flock /tmp/iothub-fixed-ports.lock node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
+	$(FIXED_PORTS) node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
 		target/node-release/iothub-twin.linux-x64-gnu.node 5
 
 ## Security suite (issue #10 item 4, emulator/tests/security.rs): every attack against the emulator
