@@ -402,7 +402,7 @@ async fn refused_reconnects_are_bounded_then_calls_fail_fast() {
     hub.drop_connection("dev1").await;
     let failed = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(state) = states.next().await {
-            if let ConnectionState::Failed { reason } = state {
+            if let ConnectionState::Failed { reason, .. } = state {
                 return reason;
             }
         }
