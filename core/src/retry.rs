@@ -42,6 +42,16 @@ impl RetryPolicy {
         }
     }
 
+    /// The policy with delays of at most `max_delay` (the first one included), e.g. the
+    /// official SDKs' `connection_retry_interval`.
+    pub fn capped_at(self, max_delay: Duration) -> Self {
+        Self {
+            initial_delay: self.initial_delay.min(max_delay),
+            max_delay,
+            ..self
+        }
+    }
+
     /// Checks the policy: delays finite with `initial_delay <= max_delay`, `multiplier >= 1`,
     /// `jitter` in `0..=1`.
     pub fn validate(&self, name: &str) -> Result<()> {
