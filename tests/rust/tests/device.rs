@@ -55,7 +55,8 @@ async fn the_guides_device_flow() {
         patch,
         DesiredPatch {
             version: hub_version,
-            patch: object(json!({"power_level": 1}))
+            patch: object(json!({"power_level": 1})),
+            document: object(json!({"power_level": 1}))
         }
     );
     assert_eq!(patch.to_json(), json!({"power_level": 1, "$version": 2}));
