@@ -259,7 +259,7 @@ async fn short_lived_tokens_are_renewed_without_failing_anything() {
     let mut desired = client.desired_property_updates();
     let mut states = client.connection_state_updates();
     client.get_twin().await.unwrap();
-    // 30 s = ten token lifetimes (the acceptance): without renewal the hub would drop
+    // 30 s = ten token lifetimes (the acceptance bar): without renewal the hub would drop
     // the connection at each expiry and the state stream would say so.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut expected = 1;
