@@ -1,4 +1,4 @@
-//! Load (issue #10 item 5): a fleet of connected core `DeviceClient`s held for a while, the
+//! Load: a fleet of connected core `DeviceClient`s held for a while, the
 //! core `ServiceClient` patching desired properties of every device in rounds (a burst for the
 //! whole fleet every `LOAD_ROUND_SECONDS`), the emulator binary as a separate process.
 //!

@@ -1,4 +1,4 @@
-//! Reliability harnesses for issue #10 (crash safety, network faults), run against the emulator
+//! Reliability harnesses (crash safety, network faults), run against the emulator
 //! *binary* by `make reliability` (CI sizes) and `make soak-crash` (full sizes). The tests live
 //! in `tests/`; this library holds what they share: the emulator process, a fault-injecting TCP
 //! proxy, the sizes and seed read from the environment, and process/runtime sampling.
