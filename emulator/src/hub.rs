@@ -6,8 +6,10 @@
 //! Committed changes that others must follow (desired changes, disabled and deleted identities)
 //! leave the store as one event stream ([`Store::subscribe`]), which the MQTT endpoint consumes.
 
+mod bulk;
 mod device;
 mod identities;
+mod jobs;
 pub(crate) mod sessions;
 mod twins;
 
@@ -21,6 +23,9 @@ use crate::policies::Policies;
 use crate::query::{self, QueryPage};
 use crate::store::Store;
 use crate::tls::CertificateAuthority;
+pub use bulk::MAX_BULK_ITEMS;
+pub use jobs::{JOB_BATCH, JobStep, JobsPage};
+pub(crate) use jobs::{not_supported, spawn_job_runner};
 use sessions::{LiveConnections, Sessions};
 
 /// A JSON answer and its etag (the identity's or the twin's).
@@ -43,6 +48,8 @@ pub struct Hub {
     ca: CertificateAuthority,
     pub(crate) sessions: Sessions,
     pub(crate) live: LiveConnections,
+    /// Woken when a job is accepted or cancelled, so the job runner looks again.
+    jobs_changed: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -62,6 +69,7 @@ impl Hub {
             ca,
             sessions: Sessions::default(),
             live: LiveConnections::default(),
+            jobs_changed: tokio::sync::Notify::new(),
         })
     }
 

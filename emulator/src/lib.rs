@@ -25,6 +25,7 @@ mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hub;
+pub mod job_state;
 mod mqtt;
 mod policies;
 pub mod query;
@@ -38,7 +39,7 @@ pub mod twin_state;
 pub use config::{EmulatorConfig, HttpsLimits};
 pub use error::HubError;
 pub use faults::{FaultSettings, Faults};
-pub use hub::{Hub, Tagged};
+pub use hub::{Hub, JOB_BATCH, JobStep, JobsPage, MAX_BULK_ITEMS, Tagged};
 pub use policies::{Permission, Policies, Policy};
 pub use registry::IdentityKey;
 pub use rest::{MAX_BODY_BYTES, router};

@@ -119,6 +119,18 @@ pub fn prepare(text: &str) -> Result<PreparedQuery, HubError> {
     })
 }
 
+/// A job's `queryCondition`: a `WHERE` clause over device twins, checked as the query
+/// `SELECT * FROM devices WHERE <condition>` (positions in errors count from `SELECT`).
+pub fn prepare_condition(condition: &str) -> Result<PreparedQuery, HubError> {
+    if condition.trim().is_empty() {
+        return Err(HubError::new(
+            iothub_twin::ErrorCode::ArgumentNull,
+            "the job's queryCondition is empty",
+        ));
+    }
+    prepare(&format!("SELECT * FROM devices WHERE {condition}"))
+}
+
 impl PreparedQuery {
     /// `Twin` for `SELECT *`, `Raw` otherwise.
     pub fn item_type(&self) -> ItemType {
@@ -168,6 +180,16 @@ impl PreparedQuery {
                 None => return Ok(items),
             }
         }
+    }
+
+    /// The ids of the devices that pass the filter, in id order (a job's targets; the query
+    /// reads `FROM devices`).
+    pub fn matching_device_ids(&self, registry: &Registry) -> Vec<String> {
+        self.matches(registry, &Cursor::default(), usize::MAX)
+            .into_iter()
+            .filter(|twin| twin.identity.module_id.is_none())
+            .map(|twin| twin.identity.device_id.clone())
+            .collect()
     }
 
     fn passes(&self, twin: paths::TwinView<'_>) -> bool {

@@ -82,6 +82,8 @@ impl IdentityKey {
 pub struct Registry {
     /// Devices by id.
     pub devices: BTreeMap<String, Device>,
+    /// Scheduled jobs by id (persisted with the twins they patch, in the same commits).
+    pub jobs: crate::job_state::Jobs,
 }
 
 /// A device identity with its twin and modules.

@@ -3,6 +3,7 @@
 mod auth;
 mod control;
 mod devices;
+mod jobs;
 mod query;
 mod response;
 mod twins;
@@ -47,7 +48,22 @@ pub fn router(hub: Arc<Hub>) -> Router {
 /// IoT Hub's service REST API (spec §4).
 fn service_api(hub: &Arc<Hub>) -> Router<Arc<Hub>> {
     Router::new()
-        .route("/devices", get(devices::list_devices))
+        .route(
+            "/devices",
+            get(devices::list_devices).post(jobs::bulk_registry_operation),
+        )
+        .route("/jobs/v2/query", get(jobs::query_jobs))
+        .route(
+            "/jobs/v2/{job_id}",
+            get(jobs::get_job).put(jobs::create_job),
+        )
+        .route("/jobs/v2/{job_id}/cancel", post(jobs::cancel_job))
+        .route("/jobs/create", post(jobs::import_export_job))
+        .route("/jobs", get(jobs::import_export_job))
+        .route(
+            "/jobs/{job_id}",
+            get(jobs::import_export_job).delete(jobs::import_export_job),
+        )
         .route(
             "/devices/{device_id}",
             get(devices::get_identity)

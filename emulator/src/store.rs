@@ -24,6 +24,7 @@
 //! (bench/README.md). In memory there is nothing to commit: writes are acknowledged and
 //! notified under the registry lock, without the writer thread.
 
+mod jobs;
 mod writer;
 
 use std::path::Path;
@@ -101,9 +102,23 @@ enum Op {
         device_id: String,
         module_id: String,
     },
+    /// The job, and its targets `from..to` (see [`Changes::put_job`]).
+    PutJob {
+        job_id: String,
+        targets: std::ops::Range<usize>,
+    },
 }
 
 impl Changes {
+    /// The job changed, and of its targets those in `targets` (committed with the twins the
+    /// same write patched, so that a resumed job patches each exactly once).
+    pub fn put_job(&mut self, job_id: &str, targets: std::ops::Range<usize>) {
+        self.ops.push(Op::PutJob {
+            job_id: job_id.to_owned(),
+            targets,
+        });
+    }
+
     /// The device (or module) was created or changed.
     pub fn touch(&mut self, device_id: &str, module_id: Option<&str>) {
         self.ops.push(Op::Put {

@@ -58,12 +58,16 @@ error_codes! {
     DeviceModelMaxPropertiesExceeded = 403100,
     /// The device (or its twin) does not exist.
     DeviceNotFound = 404001,
+    /// The job does not exist.
+    JobNotFound = 404002,
     /// The module (or its twin) does not exist.
     ModuleNotFound = 404010,
     /// The device is not connected (direct methods).
     DeviceNotOnline = 404103,
     /// A device with this id already exists.
     DeviceAlreadyExists = 409001,
+    /// A job with this id already exists.
+    JobAlreadyExists = 409007,
     /// A module with this id already exists on the device.
     ModuleAlreadyExistsOnDevice = 409301,
     /// The etag (If-Match) or `$version` precondition did not match.

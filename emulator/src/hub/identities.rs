@@ -144,7 +144,7 @@ impl Hub {
 }
 
 /// Creates the identity `key` names; 409 when it exists, 404 for a module of a missing device.
-fn create<'r>(
+pub(super) fn create<'r>(
     registry: &'r mut Registry,
     key: &IdentityKey,
     body: &Value,

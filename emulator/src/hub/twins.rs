@@ -97,14 +97,14 @@ impl Hub {
 }
 
 /// A section of a twin-shaped body: absent, `null`, or an object.
-enum Section {
+pub(super) enum Section {
     Absent,
     Null,
     Object(JsonObject),
 }
 
 /// `tags` and `properties.desired` of a twin-shaped body.
-fn sections(body: &Value) -> Result<(Section, Section), HubError> {
+pub(super) fn sections(body: &Value) -> Result<(Section, Section), HubError> {
     let Value::Object(fields) = body else {
         return Err(HubError::invalid("the twin must be a JSON object"));
     };
@@ -134,7 +134,7 @@ fn section(value: Option<&Value>, name: &str) -> Result<Section, HubError> {
 }
 
 /// The merge patch a section of a PATCH body means for the twin's `current` section.
-fn patch_of(section: Section, current: &JsonObject) -> Option<JsonObject> {
+pub(super) fn patch_of(section: Section, current: &JsonObject) -> Option<JsonObject> {
     match section {
         Section::Absent => None,
         Section::Null => Some(removal_patch(current)),

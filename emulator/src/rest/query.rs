@@ -61,7 +61,7 @@ pub(super) async fn query_twins(
 }
 
 /// `x-ms-max-item-count`: 100 when absent, at most 100; anything but a positive integer is 400.
-fn page_size(headers: &HeaderMap) -> Result<usize, HubError> {
+pub(super) fn page_size(headers: &HeaderMap) -> Result<usize, HubError> {
     let Some(value) = headers.get(&MAX_ITEM_COUNT) else {
         return Ok(DEFAULT_PAGE_SIZE);
     };

@@ -1,6 +1,8 @@
 //! The REST API through the router, without sockets: every endpoint, status and error code.
 
+mod bulk_endpoint;
 mod harness;
+mod jobs_endpoint;
 mod openapi;
 mod query_endpoint;
 mod registry_endpoints;

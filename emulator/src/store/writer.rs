@@ -44,6 +44,7 @@ enum RowOp {
         device_id: String,
         module_id: String,
     },
+    Job(super::jobs::JobRows),
 }
 
 struct Batch {
@@ -174,6 +175,9 @@ fn row(registry: &Registry, op: Op) -> Option<RowOp> {
             device_id,
             module_id,
         }),
+        Op::PutJob { job_id, targets } => {
+            super::jobs::rows(registry, &job_id, targets).map(RowOp::Job)
+        }
     }
 }
 
@@ -253,6 +257,7 @@ fn commit(connection: &mut Connection, group: &[Batch]) -> rusqlite::Result<()> 
                 } => {
                     delete_module.execute(params![device_id, module_id])?;
                 }
+                RowOp::Job(rows) => super::jobs::commit(&tx, rows)?,
             }
         }
     }
@@ -281,6 +286,7 @@ fn open_database(dir: &Path) -> anyhow::Result<Connection> {
                  PRIMARY KEY (device_id, module_id)
              );",
         )
+        .and_then(|()| connection.execute_batch(super::jobs::SCHEMA))
         .with_context(|| {
             format!(
                 "initialising {} (is another emulator using this --data-dir?)",
@@ -341,5 +347,6 @@ fn load_registry(connection: &Connection) -> anyhow::Result<Registry> {
             anyhow::bail!("stored module {device_id}/{module_id} has no device");
         }
     }
+    super::jobs::load(connection, &mut registry)?;
     Ok(registry)
 }
