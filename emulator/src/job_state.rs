@@ -99,7 +99,11 @@ pub struct Job {
     pub created_time: String,
     /// When it starts (ISO-8601).
     pub start_time: String,
-    /// Seconds it may run after its start time.
+    /// When it actually started (a start time in the past means "at once", so its max execution
+    /// time counts from here).
+    #[serde(default)]
+    pub started_time: Option<String>,
+    /// Seconds it may run after it started.
     pub max_execution_time_in_seconds: u64,
     /// Its status.
     pub status: JobStatus,
@@ -126,7 +130,9 @@ impl Job {
     /// When its max execution time runs out.
     pub fn deadline(&self) -> OffsetDateTime {
         let seconds = i64::try_from(self.max_execution_time_in_seconds).unwrap_or(i64::MAX);
-        self.start()
+        let started = self.started_time.as_deref().and_then(parse_time);
+        started
+            .unwrap_or_else(|| self.start())
             .saturating_add(time::Duration::seconds(seconds))
     }
 

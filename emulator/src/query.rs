@@ -64,6 +64,8 @@ pub enum ItemType {
     Twin,
     /// Projections and aggregates.
     Raw,
+    /// `devices.jobs` rows.
+    DeviceJob,
 }
 
 impl ItemType {
@@ -72,6 +74,7 @@ impl ItemType {
         match self {
             ItemType::Twin => "Twin",
             ItemType::Raw => "Raw",
+            ItemType::DeviceJob => "DeviceJob",
         }
     }
 }
@@ -112,6 +115,12 @@ pub fn prepare(text: &str) -> Result<PreparedQuery, HubError> {
     }
     let query = parser::parse(text)?;
     let shape = select::plan(&query)?;
+    if query.collection == ast::Collection::Jobs && shape != Shape::Twins {
+        return Err(HubError::invalid(
+            "FROM devices.jobs takes SELECT * only in this emulator (no projections, \
+             aggregates or GROUP BY over job rows)",
+        ));
+    }
     Ok(PreparedQuery {
         query,
         shape,
@@ -134,6 +143,9 @@ pub fn prepare_condition(condition: &str) -> Result<PreparedQuery, HubError> {
 impl PreparedQuery {
     /// `Twin` for `SELECT *`, `Raw` otherwise.
     pub fn item_type(&self) -> ItemType {
+        if self.query.collection == ast::Collection::Jobs {
+            return ItemType::DeviceJob;
+        }
         match self.shape {
             Shape::Twins => ItemType::Twin,
             Shape::Projection(_) | Shape::Groups(_) => ItemType::Raw,
@@ -154,6 +166,9 @@ impl PreparedQuery {
         };
         let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
         let (items, next) = match &self.shape {
+            _ if self.query.collection == ast::Collection::Jobs => {
+                self.page_of_job_rows(registry, page_size, cursor)
+            }
             Shape::Groups(columns) => {
                 let twins = self.matches(registry, &Cursor::default(), usize::MAX);
                 let results = aggregate::group(columns, &self.query.group_by, twins.into_iter());
@@ -254,6 +269,39 @@ impl PreparedQuery {
             found.extend(joined.take(wanted));
         });
         found
+    }
+
+    /// A page of `devices.jobs` rows (each job's targets, jobs in id order): the cursor counts
+    /// the rows returned so far.
+    fn page_of_job_rows(
+        &self,
+        registry: &Registry,
+        page_size: usize,
+        cursor: Cursor,
+    ) -> (Vec<Value>, Option<Cursor>) {
+        let remaining = self
+            .query
+            .top
+            .map_or(u64::MAX, |top| top.saturating_sub(cursor.returned));
+        let limit = remaining.min(page_size as u64) as usize;
+        let mut rows = registry
+            .jobs
+            .values()
+            .flat_map(|job| job.device_rows())
+            .filter(|row| {
+                self.query
+                    .filter
+                    .as_ref()
+                    .is_none_or(|filter| eval::passes(filter, paths::JobRowView(row)))
+            })
+            .skip(cursor.returned as usize);
+        let items: Vec<Value> = rows.by_ref().take(limit).collect();
+        let more = (items.len() as u64) < remaining && rows.next().is_some();
+        let next = more.then(|| Cursor {
+            returned: cursor.returned + items.len() as u64,
+            ..Cursor::default()
+        });
+        (items, next)
     }
 
     /// The page after `cursor`. It fetches one match more than it returns, to know whether a

@@ -224,6 +224,7 @@ fn start_job(registry: &mut Registry, changes: &mut Changes, job_id: &str, now: 
         })
         .collect();
     job.cursor = 0;
+    job.started_time = Some(now.to_owned());
     job.status = JobStatus::Running;
     if job.targets.is_empty() {
         job.finish(JobStatus::Completed, now);
@@ -386,6 +387,7 @@ fn parse_request(job_id: &str, body: &Value, now: OffsetDateTime) -> Result<Job,
         update_twin,
         created_time: stamp,
         start_time,
+        started_time: None,
         max_execution_time_in_seconds,
         status: if start > now {
             JobStatus::Scheduled

@@ -85,6 +85,8 @@ pub(crate) enum Collection {
     Devices,
     /// `devices.modules`: module twins.
     Modules,
+    /// `devices.jobs`: one row per device of each job.
+    Jobs,
 }
 
 /// A constant or computed value; `None` is `undefined`.

@@ -16,18 +16,18 @@ use std::cmp::Ordering;
 use serde_json::{Number, Value};
 
 use super::ast::{Arithmetic, Comparison, Constant, Expr};
-use super::paths::TwinView;
+use super::paths::Resolve;
 
 /// A value during evaluation; `None` is undefined.
 pub(crate) type Val<'a> = Option<Cow<'a, Value>>;
 
 /// Whether `filter` is `true` for `twin`.
-pub(crate) fn passes(filter: &Expr, twin: TwinView<'_>) -> bool {
+pub(crate) fn passes<'a>(filter: &'a Expr, twin: impl Resolve<'a>) -> bool {
     matches!(eval(filter, twin).as_deref(), Some(Value::Bool(true)))
 }
 
 /// The value of `expr` for `twin`.
-pub(crate) fn eval<'a>(expr: &'a Expr, twin: TwinView<'a>) -> Val<'a> {
+pub(crate) fn eval<'a>(expr: &'a Expr, twin: impl Resolve<'a>) -> Val<'a> {
     match expr {
         Expr::Constant(constant) => constant.as_ref().map(Cow::Borrowed),
         Expr::Path(path) => twin.resolve(path),
@@ -70,7 +70,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, twin: TwinView<'a>) -> Val<'a> {
 
 /// `AND` (`decisive` = false) or `OR` (`decisive` = true): one decisive operand decides; all
 /// operands the other boolean give that boolean; otherwise undefined.
-fn all<'a>(operands: &'a [Expr], twin: TwinView<'a>, decisive: bool) -> Val<'a> {
+fn all<'a>(operands: &'a [Expr], twin: impl Resolve<'a>, decisive: bool) -> Val<'a> {
     let mut undecided = false;
     for operand in operands {
         match truth(&eval(operand, twin)) {

@@ -74,6 +74,43 @@ pub(crate) struct TwinView<'a> {
     pub twin: &'a TwinState,
 }
 
+/// What a `WHERE` clause reads paths from: a twin, or a `devices.jobs` row.
+pub(crate) trait Resolve<'a>: Copy {
+    /// The value at `path`, `None` when undefined.
+    fn resolve(&self, path: &FieldPath) -> Option<Cow<'a, Value>>;
+}
+
+impl<'a> Resolve<'a> for TwinView<'a> {
+    fn resolve(&self, path: &FieldPath) -> Option<Cow<'a, Value>> {
+        TwinView::resolve(self, path)
+    }
+}
+
+/// One `devices.jobs` row. Its paths are written `devices.jobs.<field>` (IoT Hub's examples) or
+/// plain `<field>`; field names match exactly, as the rows are documents of their own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JobRowView<'a>(pub &'a Value);
+
+impl<'a> Resolve<'a> for JobRowView<'a> {
+    fn resolve(&self, path: &FieldPath) -> Option<Cow<'a, Value>> {
+        let segments = path.segments.as_slice();
+        let rest = match segments {
+            [devices, jobs, rest @ ..]
+                if devices.eq_ignore_ascii_case("devices") && jobs.eq_ignore_ascii_case("jobs") =>
+            {
+                rest
+            }
+            _ => segments,
+        };
+        if rest.is_empty() {
+            return None;
+        }
+        rest.iter()
+            .try_fold(self.0, |value, key| value.as_object()?.get(key))
+            .map(Cow::Borrowed)
+    }
+}
+
 impl<'a> TwinView<'a> {
     /// The whole twin document, as `GET /twins` renders it.
     pub(crate) fn document(&self) -> Value {

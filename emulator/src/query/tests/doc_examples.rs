@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{doc_fleet, rejected};
+use super::doc_fleet;
 
 #[test]
 fn select_star_returns_every_device_twin_as_get_renders_it() {
@@ -125,25 +125,87 @@ fn module_twins() {
 }
 
 #[test]
-fn job_queries_are_refused_explicitly() {
-    for query in [
-        "SELECT * FROM devices.jobs WHERE devices.jobs.deviceId = 'myDeviceId'",
-        "SELECT * FROM devices.jobs WHERE devices.jobs.deviceId = 'myDeviceId' AND \
-         devices.jobs.jobType = 'scheduleUpdateTwin' AND devices.jobs.status = 'completed' AND \
-         devices.jobs.createdTimeUtc > '2016-09-01'",
-        "SELECT * FROM devices.jobs WHERE devices.jobs.jobId = 'myJobId'",
-    ] {
-        let error = rejected(query);
-        assert_eq!(error.code, iothub_twin::ErrorCode::ArgumentInvalid);
-        assert!(
-            error
-                .message
-                .starts_with("FROM devices.jobs (this emulator has no jobs) is not supported")
-                && error.message.contains("line 1, column 15"),
-            "{}",
-            error.message
-        );
-    }
+fn job_queries_read_one_row_per_device_of_each_job() {
+    use crate::job_state::{Job, JobStatus, Target, TargetStatus};
+    let mut registry = crate::registry::Registry::default();
+    let target = |device_id: &str, status| Target {
+        device_id: device_id.to_owned(),
+        status,
+        end_time: Some("2016-09-02T00:00:00.0000000Z".to_owned()),
+        error: None,
+    };
+    let job = |job_id: &str, targets| Job {
+        job_id: job_id.to_owned(),
+        query_condition: "tags.a = 1".to_owned(),
+        update_twin: serde_json::json!({"tags": {"a": 2}}),
+        created_time: "2016-09-02T00:00:00.0000000Z".to_owned(),
+        start_time: "2016-09-02T00:00:00.0000000Z".to_owned(),
+        started_time: None,
+        max_execution_time_in_seconds: 60,
+        status: JobStatus::Running,
+        end_time: None,
+        failure_reason: None,
+        cursor: 1,
+        targets,
+    };
+    registry.jobs.insert(
+        "myJobId".into(),
+        job(
+            "myJobId",
+            vec![
+                target("myDeviceId", TargetStatus::Completed),
+                target("other", TargetStatus::Pending),
+            ],
+        ),
+    );
+    registry.jobs.insert(
+        "second".into(),
+        job("second", vec![target("myDeviceId", TargetStatus::Failed)]),
+    );
+    let run = |text: &str| {
+        let query = crate::query::prepare(text).unwrap();
+        assert_eq!(query.item_type(), crate::query::ItemType::DeviceJob);
+        query
+            .all(&registry)
+            .unwrap()
+            .into_iter()
+            .map(|row| format!("{}/{}/{}", row["jobId"], row["deviceId"], row["status"]))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run("SELECT * FROM devices.jobs WHERE devices.jobs.deviceId = 'myDeviceId'"),
+        [
+            r#""myJobId"/"myDeviceId"/"completed""#,
+            r#""second"/"myDeviceId"/"failed""#
+        ]
+    );
+    assert_eq!(
+        run(
+            "SELECT * FROM devices.jobs WHERE devices.jobs.deviceId = 'myDeviceId' AND \
+             devices.jobs.jobType = 'scheduleUpdateTwin' AND devices.jobs.status = 'completed' AND \
+             devices.jobs.createdDateTimeUtc > '2016-09-01'"
+        ),
+        [r#""myJobId"/"myDeviceId"/"completed""#]
+    );
+    assert_eq!(
+        run("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = 'myJobId'"),
+        [
+            r#""myJobId"/"myDeviceId"/"completed""#,
+            r#""myJobId"/"other"/"scheduled""#
+        ]
+    );
+    let first = crate::query::prepare("SELECT * FROM devices.jobs")
+        .unwrap()
+        .page(&registry, 2, None)
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let token = first.continuation.expect("a third row");
+    let rest = crate::query::prepare("SELECT * FROM devices.jobs")
+        .unwrap()
+        .page(&registry, 2, Some(&token))
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.continuation, None);
 }
 
 #[test]
