@@ -12,10 +12,12 @@
 //!
 //! The client runs on the caller's tokio runtime and never starts one of its own.
 
+mod bulk;
 mod client;
 mod credential;
 mod error_body;
 mod http;
+mod jobs;
 mod models;
 mod options;
 mod query;
@@ -23,8 +25,16 @@ mod registry;
 mod retry;
 mod twins;
 
+pub use bulk::{
+    BulkRegistryOperationResult, DeviceRegistryOperationError, ExportImportDevice, ImportMode,
+    MAX_BULK_ITEMS, PropertyContainer, TwinUpdate,
+};
 pub use client::ServiceClient;
 pub use credential::{SasTokenProvider, TokenProvider};
+pub use jobs::{
+    DeviceJob, DeviceJobStatistics, JobClient, JobRequest, JobResponse, JobsPage, JobsPager,
+    SCHEDULE_UPDATE_TWIN,
+};
 pub use models::{Authentication, Device, Module, SymmetricKey};
 pub use options::ServiceClientOptions;
 pub use query::{QueryItem, QueryItemType, QueryOptions, QueryPage, QueryPager, QueryStream};

@@ -53,6 +53,9 @@ pub(crate) struct Call {
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// Whether repeating the call after a broken connection is harmless.
     pub(crate) idempotent: bool,
+    /// A non-2xx status whose body is the answer, not an error (the bulk registry call
+    /// answers 400 with its per-item result).
+    pub(crate) answer_status: Option<u16>,
 }
 
 impl Call {
@@ -66,6 +69,7 @@ impl Call {
             body: None,
             headers: Vec::new(),
             idempotent,
+            answer_status: None,
         }
     }
 
@@ -201,6 +205,12 @@ impl ServiceClient {
             || async {
                 let request = inner.request(call).await?;
                 let result = inner.transport.send(request).await;
+                let result = match result {
+                    Ok(response) if call.answer_status == Some(response.status) => {
+                        return Ok(retry::Outcome::Success(response));
+                    }
+                    other => other,
+                };
                 Ok::<_, Error>(retry::classify(result, call.idempotent, SystemTime::now()))
             },
         )
