@@ -8,6 +8,7 @@
 mod convert;
 mod device;
 mod error;
+mod fleet;
 mod logging;
 mod options;
 mod service;
@@ -27,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<device::PyConnectionStateStream>()?;
     m.add_class::<service::PyServiceClient>()?;
     m.add_class::<service::PyTokenSlot>()?;
+    m.add_class::<fleet::PyFleetClient>()?;
     m.add_function(wrap_pyfunction!(logging::next_log_records, m)?)?;
     m.add_function(wrap_pyfunction!(device::parse_device_connection_string, m)?)?;
     Ok(())

@@ -16,7 +16,7 @@ use crate::options::service_options;
 /// A service (back-end) client for one hub.
 #[pyclass(name = "ServiceClient", module = "iothub_twin._native", frozen)]
 pub(crate) struct PyServiceClient {
-    inner: ServiceClient,
+    pub(crate) inner: ServiceClient,
 }
 
 /// The `Authorization` header value the facade keeps current (e.g. `Bearer <token>` from an

@@ -14,11 +14,13 @@ from . import _logging, exceptions, models
 from ._device import X509
 from ._native import __version__
 from ._sync import IoTHubDeviceClient, IoTHubRegistryManager
+from ._sync_jobs import IoTHubJobManager
 
 _logging.start()
 
 __all__ = [
     "IoTHubDeviceClient",
+    "IoTHubJobManager",
     "IoTHubRegistryManager",
     "X509",
     "exceptions",

@@ -9,6 +9,7 @@ __all__ = [
     "DesiredPatchStream",
     "DeviceClient",
     "DeviceOptions",
+    "FleetClient",
     "ServiceClient",
     "TokenSlot",
     "next_log_records",
@@ -110,3 +111,19 @@ class ServiceClient:
     def delete_module(
         self, device_id: str, module_id: str, etag: Optional[str] = None
     ) -> Awaitable[None]: ...
+
+@final
+class FleetClient:
+    @staticmethod
+    def of(service: ServiceClient) -> FleetClient: ...
+    def create_job(self, request: Dict[str, Any]) -> Awaitable[Dict[str, Any]]: ...
+    def get_job(self, job_id: str) -> Awaitable[Dict[str, Any]]: ...
+    def cancel_job(self, job_id: str) -> Awaitable[Dict[str, Any]]: ...
+    def query_jobs(
+        self,
+        job_type: Optional[str] = None,
+        job_status: Optional[str] = None,
+        page_size: Optional[int] = None,
+        continuation_token: Optional[str] = None,
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def bulk(self, items: List[Dict[str, Any]]) -> Awaitable[Dict[str, Any]]: ...

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from . import _native
 from .exceptions import InvalidArgumentError
+from ._job_models import BulkRegistryOperationResult
 from .models import (
     AuthenticationMechanism,
     Device,
@@ -180,6 +181,12 @@ class IoTHubRegistryManager:
         if page["type"] == "twin":
             items = [Twin.deserialize(item) for item in items]
         return QueryResult(type=page["type"], items=items, continuation_token=page["continuationToken"])
+
+    async def bulk_create_or_update_devices(self, devices: List[Any]) -> "BulkRegistryOperationResult":
+        """Up to 100 ``ExportImportDevice`` items in one call; the result lists the failed ones."""
+        items = [d.serialize() if isinstance(d, Model) else d for d in devices]
+        fleet = _native.FleetClient.of(await self._client())
+        return BulkRegistryOperationResult.deserialize(await fleet.bulk(items))
 
     # ~~~ devices and modules ~~~
 

@@ -150,6 +150,9 @@ class IoTHubRegistryManager:
     ) -> QueryResult:
         return _loop.run(self._aio.query_iot_hub(query_specification, continuation_token, max_item_count))
 
+    def bulk_create_or_update_devices(self, devices: List[Any]) -> Any:
+        return _loop.run(self._aio.bulk_create_or_update_devices(devices))
+
     def create_device_with_sas(self, device_id: str, primary_key: Optional[str], secondary_key: Optional[str],
                                status: Optional[str], iot_edge: bool = False, status_reason: Optional[str] = None,
                                device_scope: Optional[str] = None,

@@ -259,3 +259,9 @@ __all__ = [
     "TwinProperties",
     "X509Thumbprint",
 ]
+
+# Job and bulk-registry models live in their own file; imported last (they build on the above).
+from ._job_models import *  # noqa: E402,F401,F403
+from ._job_models import __all__ as _job_model_names  # noqa: E402
+
+__all__ += _job_model_names

@@ -87,6 +87,12 @@ pub struct ExportImportDevice {
     /// `{"iotEdge": bool}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Value>,
+    /// The device's scope (edge parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_scope: Option<String>,
+    /// The scopes of the device's parents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_scopes: Option<Vec<String>>,
 }
 
 impl ExportImportDevice {
@@ -104,6 +110,8 @@ impl ExportImportDevice {
             tags: None,
             properties: None,
             capabilities: None,
+            device_scope: None,
+            parent_scopes: None,
         }
     }
 
@@ -121,6 +129,8 @@ impl ExportImportDevice {
                 .capabilities
                 .as_ref()
                 .and_then(|c| serde_json::to_value(c).ok()),
+            device_scope: device.device_scope.clone(),
+            parent_scopes: device.parent_scopes.clone(),
             ..Self::new(&device.device_id, mode)
         }
     }
