@@ -41,6 +41,32 @@ export declare class DeviceClient {
 }
 export type JsDeviceClient = DeviceClient
 
+/** Scheduled jobs and bulk registry operations of one hub. */
+export declare class FleetClient {
+  /** Jobs and bulk calls with `service`'s credential and options. */
+  static of(service: JsServiceClient): FleetClient
+  /**
+   * `PUT /jobs/v2/{jobId}` with a `JobRequest` (`{jobId, type, queryCondition, updateTwin,
+   * startTime?, maxExecutionTimeInSeconds?}`).
+   */
+  createJob(request: any): Promise<any>
+  /** `GET /jobs/v2/{jobId}`. */
+  getJob(jobId: string): Promise<any>
+  /** `POST /jobs/v2/{jobId}/cancel`. */
+  cancelJob(jobId: string): Promise<any>
+  /** One page of jobs: `{ items, continuationToken }`. */
+  queryJobs(jobType?: string | undefined | null, jobStatus?: string | undefined | null, pageSize?: number | undefined | null, continuationToken?: string | undefined | null): Promise<{ items: any[], continuationToken: string | null }>
+  /** `POST /devices` with `ExportImportDevice` items: the `BulkRegistryOperationResult`. */
+  bulk(items: any): Promise<any>
+  /** Creates `devices` in one bulk call (`create` for each). */
+  addDevices(devices: any): Promise<any>
+  /** Updates `devices` in one bulk call; `force` ignores their etags. */
+  updateDevices(devices: any, force: boolean): Promise<any>
+  /** Deletes `devices` in one bulk call; `force` ignores their etags. */
+  removeDevices(devices: any, force: boolean): Promise<any>
+}
+export type JsFleetClient = FleetClient
+
 /** A client for IoT Hub's service REST API. */
 export declare class ServiceClient {
   /** A client for the hub of a service connection string (`HostName` may carry a port). */

@@ -208,6 +208,71 @@ export declare class Registry {
   replaceModuleTwin(deviceId: string, moduleId: string, twin: object, done: HttpResponseCallback<Twin>): void;
   replaceModuleTwin(deviceId: string, moduleId: string, twin: object, etag?: string): Promise<ResultWithHttpResponse<Twin>>;
   createQuery(sqlQuery: string, pageSize?: number): Query;
+  /** Up to 100 devices in one call; a failed item rejects with an ArgumentError whose `responseBody` is the result. */
+  addDevices(devices: DeviceDescription[], done: HttpResponseCallback<BulkRegistryOperationResult>): void;
+  addDevices(devices: DeviceDescription[]): Promise<ResultWithHttpResponse<BulkRegistryOperationResult>>;
+  updateDevices(devices: DeviceDescription[], forceUpdate: boolean, done: HttpResponseCallback<BulkRegistryOperationResult>): void;
+  updateDevices(devices: DeviceDescription[], forceUpdate: boolean): Promise<ResultWithHttpResponse<BulkRegistryOperationResult>>;
+  removeDevices(devices: DeviceDescription[], forceRemove: boolean, done: HttpResponseCallback<BulkRegistryOperationResult>): void;
+  removeDevices(devices: DeviceDescription[], forceRemove: boolean): Promise<ResultWithHttpResponse<BulkRegistryOperationResult>>;
+}
+
+/** The answer of a bulk registry call. */
+export interface BulkRegistryOperationResult {
+  isSuccessful: boolean;
+  errors: Array<{ deviceId: string; moduleId?: string; errorCode: string; errorStatus: string }>;
+  warnings: any[];
+}
+
+/** A scheduled job as the hub reports it (`JobResponse`). */
+export interface JobStatus {
+  jobId: string;
+  type?: string;
+  status?: 'queued' | 'scheduled' | 'running' | 'completed' | 'failed' | 'cancelled' | string;
+  queryCondition?: string;
+  createdTime?: string;
+  startTime?: string;
+  endTime?: string;
+  maxExecutionTimeInSeconds?: number;
+  updateTwin?: any;
+  failureReason?: string;
+  statusMessage?: string;
+  deviceJobStatistics?: {
+    deviceCount: number; failedCount: number; succeededCount: number; runningCount: number; pendingCount: number;
+  };
+  [key: string]: any;
+}
+
+export interface JobStatusResponse {
+  jobStatus: JobStatus;
+  response: HttpResponse;
+}
+
+export type JobCallback = (err?: Error | null, jobStatus?: JobStatus, response?: HttpResponse) => void;
+
+/** A query over jobs, as azure-iothub's `Query` from `JobClient.createQuery`. */
+export declare class JobQuery {
+  hasMoreResults: boolean;
+  continuationToken?: string;
+  next(continuationToken: string, done: HttpResponseCallback<JobStatus[]>): void;
+  next(done: HttpResponseCallback<JobStatus[]>): void;
+  next(continuationToken?: string): Promise<ResultWithIncomingMessage<JobStatus[]>>;
+}
+
+/** Scheduled jobs, as azure-iothub's `JobClient`. */
+export declare class JobClient {
+  static fromConnectionString(connStr: string, options?: RegistryOptions): JobClient;
+  static fromTokenCredential(hostName: string, tokenCredential: TokenCredential, options?: RegistryOptions): JobClient;
+  getJob(jobId: string, done: JobCallback): void;
+  getJob(jobId: string): Promise<JobStatusResponse>;
+  cancelJob(jobId: string, done: JobCallback): void;
+  cancelJob(jobId: string): Promise<JobStatusResponse>;
+  scheduleTwinUpdate(jobId: string, queryCondition: string, patch: object, done: JobCallback): void;
+  scheduleTwinUpdate(jobId: string, queryCondition: string, patch: object, jobStartTime: Date, done: JobCallback): void;
+  scheduleTwinUpdate(jobId: string, queryCondition: string, patch: object, jobStartTime: Date, maxExecutionTimeInSeconds: number, done: JobCallback): void;
+  scheduleTwinUpdate(jobId: string, queryCondition: string, patch: object, jobStartTime?: Date, maxExecutionTimeInSeconds?: number): Promise<JobStatusResponse>;
+  scheduleDeviceMethod(jobId: string, queryCondition: string, methodParams: object, jobStartTime?: Date, maxExecutionTimeInSeconds?: number): Promise<JobStatusResponse>;
+  createQuery(jobType?: string, jobStatus?: string, pageSize?: number): JobQuery;
 }
 
 /** Stable `err.code` values. */

@@ -5,6 +5,7 @@
 
 const { Client, Twin: DeviceTwin, Mqtt, MqttWs } = require('./device');
 const { Registry, Twin, Query } = require('./service');
+const { JobClient } = require('./job_client');
 const { errors } = require('./errors');
 
-module.exports = { Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors };
+module.exports = { Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, JobClient, errors };

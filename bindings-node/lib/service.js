@@ -170,6 +170,21 @@ class Registry {
     return withHttpResponse(done, () => this._native.createModule(module));
   }
 
+  /** Creates up to 100 devices in one call (resolves to the BulkRegistryOperationResult). */
+  addDevices(devices, done) {
+    return require('./job_client').registryBulk.addDevices(this, devices, done);
+  }
+
+  /** Updates up to 100 devices in one call; `forceUpdate` ignores their etags. */
+  updateDevices(devices, forceUpdate, done) {
+    return require('./job_client').registryBulk.updateDevices(this, devices, forceUpdate, done);
+  }
+
+  /** Deletes up to 100 devices in one call; `forceRemove` ignores their etags. */
+  removeDevices(devices, forceRemove, done) {
+    return require('./job_client').registryBulk.removeDevices(this, devices, forceRemove, done);
+  }
+
   /** A device twin, as a Twin with `get` and `update`. */
   getTwin(deviceId, done) {
     return withHttpResponse(done, async () => new Twin(await this._native.getTwin(deviceId), this));

@@ -5,6 +5,7 @@
 
 pub mod device;
 mod error;
+pub mod fleet;
 pub mod options;
 pub mod service;
 

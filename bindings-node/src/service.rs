@@ -20,7 +20,7 @@ const IOTHUB_SCOPE: &str = "https://iothubs.azure.net/.default";
 #[napi(js_name = "ServiceClient")]
 #[derive(Debug)]
 pub struct JsServiceClient {
-    inner: ServiceClient,
+    pub(crate) inner: ServiceClient,
 }
 
 type GetToken = ThreadsafeFunction<String, Promise<String>, String, napi::Status, false, true>;
@@ -54,7 +54,10 @@ macro_rules! call {
 }
 
 /// A JSON argument as the core type it describes.
-fn parse<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> iothub_twin::Result<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    value: Value,
+    what: &str,
+) -> iothub_twin::Result<T> {
     serde_json::from_value(value)
         .map_err(|e| Error::invalid_argument(format!("not a {what} description: {e}")))
 }
