@@ -5,8 +5,9 @@
 //
 //   IOTHUB_CONNECTION_STRING=... NODE_EXTRA_CA_CERTS=/abs/ca.pem node service_flow.js <scenario> <deviceId>
 //
-// Scenarios: "flow" (create, get twin, update with etag, stale etag 412, replace, delete, 404) and
-// "duplicate" (a second create of the same id gives 409). Prints "ok - <step>" per step and
+// Scenarios: "flow" (create, get twin, update with etag, stale etag 412, replace, delete, 404),
+// "duplicate" (a second create of the same id gives 409), and "jobs" (jobs_flow.js: bulk create,
+// a scheduled twin-update job, the job query, bulk remove). Prints "ok - <step>" per step and
 // "SCENARIO OK <scenario>" at the end; exits 1 with details on the first failure.
 
 const assert = require('node:assert/strict');
@@ -156,11 +157,12 @@ async function duplicate(registry, deviceId) {
 async function main() {
   const [scenario, deviceId] = process.argv.slice(2);
   const cs = process.env.IOTHUB_CONNECTION_STRING;
-  if (!cs || !deviceId || !['flow', 'duplicate'].includes(scenario)) {
-    throw new Error('usage: IOTHUB_CONNECTION_STRING=... node service_flow.js flow|duplicate <deviceId>');
+  if (!cs || !deviceId || !['flow', 'duplicate', 'jobs'].includes(scenario)) {
+    throw new Error('usage: IOTHUB_CONNECTION_STRING=... node service_flow.js flow|duplicate|jobs <deviceId>');
   }
   const registry = Registry.fromConnectionString(cs);
   if (scenario === 'flow') await flow(registry, deviceId);
+  else if (scenario === 'jobs') await require('./jobs_flow').jobs(registry, cs, deviceId, step);
   else await duplicate(registry, deviceId);
   console.log(`SCENARIO OK ${scenario}`);
 }

@@ -63,6 +63,13 @@ describe('official Node service SDK (azure-iothub 1.16.6) against the emulator',
     }
   });
 
+  it('bulk-creates devices, runs a twin-update job over them and reads back what it wrote', () => {
+    const out = runScenario(emu, 'jobs');
+    for (const stepName of ['bulk create', 'twin update job', 'job query', 'bulk remove']) {
+      assert.match(out, new RegExp(`^ok - ${stepName}$`, 'm'));
+    }
+  });
+
   it('rejects a duplicate create with 409 DeviceAlreadyExistsError', () => {
     const out = runScenario(emu, 'duplicate');
     assert.match(out, /^ok - duplicate create gives 409$/m);
