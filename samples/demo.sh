@@ -25,7 +25,8 @@ echo
 echo "== 2. The local IoT Hub emulator"
 mkfifo "$work/ready"
 "$target/iothub-twin-emulator" --data-dir "$work/data" --https-port 0 --mqtt-port 0 \
-    --device myDeviceId --device pyDevice >"$work/ready" 2>"$work/emulator.log" &
+    --device myDeviceId --device pyDevice --device fw1 --device fw2 --device fw3 \
+    >"$work/ready" 2>"$work/emulator.log" &
 emulator_pid=$!
 read -r ready <"$work/ready"
 field() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(eval("r" + sys.argv[2]))' "$ready" "$1"; }
@@ -80,6 +81,17 @@ NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" IOTHUB_DEVICE_CONNECTION_S
     node samples/node/ReportConnectivity.js | sed -e 's/^/[node device] /'
 NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" IOTHUB_CONNECTION_STRING="$service_cs" \
     node samples/node/AddTagsAndQuery.js | sed -e 's/^/[node back-end] /'
+
+echo
+echo "== 6. A fleet firmware rollout with a scheduled twin-update job, in each language"
+echo "   (samples/*/firmware_rollout: bulk-tag plant Redmond43, one job, follow it and a GROUP BY"
+echo "   over properties.reported.firmware.status until every device reports done)"
+fleet=("$(field '["devices"]["fw1"]')" "$(field '["devices"]["fw2"]')" "$(field '["devices"]["fw3"]')")
+FIRMWARE_VERSION=2.0 "$target/firmware_rollout" "$service_cs" "$ca" "${fleet[@]}" | sed -e 's/^/[rust] /'
+FIRMWARE_VERSION=2.1 .venv/bin/python samples/python/firmware_rollout.py "$service_cs" "${fleet[@]}" \
+    | sed -e 's/^/[python] /'
+FIRMWARE_VERSION=2.2 NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" IOTHUB_CONNECTION_STRING="$service_cs" \
+    node samples/node/FirmwareRollout.js "${fleet[@]}" | sed -e 's/^/[node] /'
 
 echo
 echo "== emulator log (stderr) =="
