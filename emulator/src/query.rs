@@ -271,6 +271,15 @@ impl PreparedQuery {
         found
     }
 
+    /// Results `TOP` still allows after `cursor`, and how many of them this page takes.
+    fn page_limit(&self, cursor: &Cursor, page_size: usize) -> (u64, usize) {
+        let remaining = self
+            .query
+            .top
+            .map_or(u64::MAX, |top| top.saturating_sub(cursor.returned));
+        (remaining, remaining.min(page_size as u64) as usize)
+    }
+
     /// A page of `devices.jobs` rows (each job's targets, jobs in id order): the cursor counts
     /// the rows returned so far.
     fn page_of_job_rows(
@@ -279,11 +288,7 @@ impl PreparedQuery {
         page_size: usize,
         cursor: Cursor,
     ) -> (Vec<Value>, Option<Cursor>) {
-        let remaining = self
-            .query
-            .top
-            .map_or(u64::MAX, |top| top.saturating_sub(cursor.returned));
-        let limit = remaining.min(page_size as u64) as usize;
+        let (remaining, limit) = self.page_limit(&cursor, page_size);
         let mut rows = registry
             .jobs
             .values()
@@ -312,11 +317,7 @@ impl PreparedQuery {
         page_size: usize,
         cursor: Cursor,
     ) -> (Vec<Value>, Option<Cursor>) {
-        let remaining = self
-            .query
-            .top
-            .map_or(u64::MAX, |top| top.saturating_sub(cursor.returned));
-        let limit = remaining.min(page_size as u64) as usize;
+        let (remaining, limit) = self.page_limit(&cursor, page_size);
         // No look-ahead when TOP ends the results with this page.
         let look_ahead = usize::from((limit as u64) < remaining);
         let mut matches = self.matches(registry, &cursor, limit + look_ahead);
