@@ -77,8 +77,12 @@ pub(super) async fn query_jobs(
     Ok(response)
 }
 
-/// `/jobs/create`, `/jobs`, `/jobs/{id}`: import and export jobs need blob storage.
-pub(super) async fn import_export_job(_: Authorized<RegistryRead>) -> HubError {
+/// `/jobs/create`, `/jobs`, `/jobs/{id}`: import and export jobs need blob storage. The body is
+/// read (and ignored) first: answering before it is read makes clients see a broken connection.
+pub(super) async fn import_export_job(
+    _: Authorized<RegistryRead>,
+    _body: Result<JsonBody, HubError>,
+) -> HubError {
     not_supported(
         "import and export jobs (blob storage) are not supported by this emulator; \
          use POST /devices for bulk registry operations",
