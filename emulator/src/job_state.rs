@@ -86,6 +86,18 @@ pub struct Target {
     pub error: Option<(String, String)>,
 }
 
+impl Target {
+    /// A target not reached yet.
+    pub fn pending(device_id: String) -> Self {
+        Self {
+            device_id,
+            status: TargetStatus::Pending,
+            end_time: None,
+            error: None,
+        }
+    }
+}
+
 /// A scheduled twin-update job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Job {

@@ -102,10 +102,12 @@ enum Op {
         device_id: String,
         module_id: String,
     },
-    /// The job, and its targets `from..to` (see [`Changes::put_job`]).
+    /// The job, and its targets `from..to` (see [`Changes::put_job`]); with `ids`, the ids of
+    /// all its targets (see [`Changes::start_job`]).
     PutJob {
         job_id: String,
         targets: std::ops::Range<usize>,
+        ids: bool,
     },
 }
 
@@ -116,6 +118,18 @@ impl Changes {
         self.ops.push(Op::PutJob {
             job_id: job_id.to_owned(),
             targets,
+            ids: false,
+        });
+    }
+
+    /// The job started: it and the ids of its targets (one row, not one per target: a 100k
+    /// device start would otherwise keep readers waiting for 100k inserts; the targets' own rows
+    /// follow batch by batch, and a target without one is pending).
+    pub fn start_job(&mut self, job_id: &str) {
+        self.ops.push(Op::PutJob {
+            job_id: job_id.to_owned(),
+            targets: 0..0,
+            ids: true,
         });
     }
 

@@ -219,22 +219,14 @@ fn start_job(registry: &mut Registry, changes: &mut Changes, job_id: &str, now: 
         .map(|prepared| prepared.matching_device_ids(registry))
         .unwrap_or_default();
     let job = registry.jobs.get_mut(job_id).expect("a due job");
-    job.targets = ids
-        .into_iter()
-        .map(|device_id| Target {
-            device_id,
-            status: TargetStatus::Pending,
-            end_time: None,
-            error: None,
-        })
-        .collect();
+    job.targets = ids.into_iter().map(Target::pending).collect();
     job.cursor = 0;
     job.started_time = Some(now.to_owned());
     job.status = JobStatus::Running;
     if job.targets.is_empty() {
         job.finish(JobStatus::Completed, now);
     }
-    changes.put_job(job_id, 0..job.targets.len());
+    changes.start_job(job_id);
 }
 
 /// Patches the next `batch` targets, or fails every remaining one once the max execution time

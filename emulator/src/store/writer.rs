@@ -175,9 +175,11 @@ fn row(registry: &Registry, op: Op) -> Option<RowOp> {
             device_id,
             module_id,
         }),
-        Op::PutJob { job_id, targets } => {
-            super::jobs::rows(registry, &job_id, targets).map(RowOp::Job)
-        }
+        Op::PutJob {
+            job_id,
+            targets,
+            ids,
+        } => super::jobs::rows(registry, &job_id, targets, ids).map(RowOp::Job),
     }
 }
 
