@@ -70,6 +70,11 @@ impl Hub {
         &self.store
     }
 
+    /// Committed changes, in commit order, from now on (see [`crate::store::StoreEvent`]).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::store::StoreEvent> {
+        self.store.subscribe()
+    }
+
     /// The shared access policies.
     pub fn policies(&self) -> &Policies {
         &self.policies

@@ -34,7 +34,7 @@ const OUTBOUND_QUEUE: usize = 1024;
 /// Follows the store's events: desired changes go to the connections of their identities, in
 /// order; a disabled identity's connections close; a deleted one's close and its sessions go.
 pub(crate) fn spawn_dispatcher(hub: Arc<Hub>) -> JoinHandle<()> {
-    let mut events = hub.store().subscribe();
+    let mut events = hub.subscribe();
     tokio::spawn(async move {
         loop {
             let event = match events.recv().await {

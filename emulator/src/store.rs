@@ -90,10 +90,7 @@ pub struct Changes {
 
 #[derive(Debug)]
 enum Op {
-    Put {
-        device_id: String,
-        module_id: Option<String>,
-    },
+    Put(IdentityKey),
     DeleteDevice {
         device_id: String,
     },
@@ -106,10 +103,8 @@ enum Op {
 impl Changes {
     /// The device (or module) was created or changed.
     pub fn touch(&mut self, device_id: &str, module_id: Option<&str>) {
-        self.ops.push(Op::Put {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-        });
+        self.ops
+            .push(Op::Put(IdentityKey::new(device_id, module_id)));
     }
 
     /// The device and all its modules were deleted. Announced as
