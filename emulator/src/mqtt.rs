@@ -55,7 +55,10 @@ pub(crate) fn spawn_dispatcher(hub: Arc<Hub>) -> JoinHandle<()> {
 
 fn dispatch(hub: &Hub, event: StoreEvent) {
     match event {
-        StoreEvent::DesiredChanged { key, change } => {
+        StoreEvent::TwinChanged { key, change } => {
+            let Some(change) = change.desired else {
+                return;
+            };
             let Some(connection) = hub.live.get(&key) else {
                 return;
             };
@@ -68,6 +71,7 @@ fn dispatch(hub: &Hub, event: StoreEvent) {
                 connection.stop.notify_one();
             }
         }
+        StoreEvent::IdentityCreated { .. } => {}
         StoreEvent::IdentityDisabled { key } => {
             hub.live.stop_device(&key.device_id, key.module());
         }
