@@ -15,8 +15,8 @@ use reqwest::Method;
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, SubscribeReasonCode};
 use serde_json::Value;
 
-use crate::common::Binary;
-use crate::common::mqtt::{RawClient, connect_packet};
+use iothub_twin_test_support::mqtt::{RawClient, connect_packet};
+use iothub_twin_test_support::{EmulatorProcess, Launch};
 
 /// What the hub did with an attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub(crate) fn expect_refused(attack: &str, how: &str, got: Outcome, expected: Ou
 
 /// The emulator binary at `trace`, and the secrets used against it.
 pub(crate) struct Hub {
-    binary: Option<Binary>,
+    binary: Option<EmulatorProcess>,
     _dir: tempfile::TempDir,
     pub(crate) ca: String,
     pub(crate) https_port: u16,
@@ -73,23 +73,19 @@ impl Hub {
         client_log();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let args = [
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--https-port",
-            "0",
-            "--mqtt-port",
-            "0",
-        ];
+        let launch = || {
+            Launch::new(env!("CARGO_BIN_EXE_iothub-twin-emulator"))
+                .data_dir(&data)
+                .free_ports()
+        };
         // The store is locked while the emulator runs: a first start makes the policies, which
         // are read from the stopped store, then the emulator runs again on the same data.
-        Binary::start(&args).terminate();
+        launch().log("info").start().terminate();
         let policies = read_policies(&data);
-        let binary = Binary::start_logging(&args, "trace");
-        let ca = std::fs::read_to_string(binary.ready["ca_cert"].as_str().unwrap()).unwrap();
-        let port = |name: &str| u16::try_from(binary.ready[name].as_u64().unwrap()).unwrap();
-        let (https_port, mqtt_port) = (port("https_port"), port("mqtt_port"));
-        let tls = crate::common::tls_config(&ca, rustls::DEFAULT_VERSIONS);
+        let binary = launch().log("trace").start();
+        let ca = binary.ca_pem();
+        let (https_port, mqtt_port) = (binary.ready.https_port, binary.ready.mqtt_port);
+        let tls = iothub_twin_test_support::tls_config(&ca, rustls::DEFAULT_VERSIONS);
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .build()
@@ -154,7 +150,7 @@ impl Hub {
     /// Whether the emulator process is still running.
     pub(crate) fn is_running(&mut self) -> bool {
         let binary = self.binary.as_mut().unwrap();
-        binary.child.try_wait().unwrap().is_none()
+        binary.has_exited().is_none()
     }
 
     /// A SAS token for `resource` signed with `key` (`skn` = `policy`), valid for `ttl` s
