@@ -60,7 +60,7 @@ rust-test:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p iothub-twin -p iothub-twin-emulator
 
-## Fuzzing (issue #10 item 3, fuzz/README.md): the cargo-fuzz targets query, mqtt, rest and
+## Fuzzing (fuzz/README.md): the cargo-fuzz targets query, mqtt, rest and
 ## merge_patch, FUZZ_SECONDS each, one after the other; executions per target land in
 ## target/test-logs/fuzz.log (TAP, counted by the tally). fuzz/ is its own workspace with its own
 ## target dir. FUZZ_BUILD_FLAGS go to both `cargo fuzz build` and `run`; empty = cargo-fuzz's
@@ -172,7 +172,7 @@ bench: $(VENV)/.compat-installed bench-python bench-node
 	$(RELEASE)/mqtt_twin $(RELEASE)/iothub-twin-emulator 5 1000
 	$(RELEASE)/device_client $(RELEASE)/iothub-twin-emulator 5 10000
 
-## Reliability (issue #10 items 1-2, tests/reliability): the emulator binary killed with
+## Reliability (tests/reliability): the emulator binary killed with
 ## SIGKILL 3 times under 50 writing clients (crash_safety), and 20 devices plus service clients
 ## for 60 s through proxies that drop, stall and reset connections (network_faults). Figures
 ## are printed into the log and recorded in bench/RELIABILITY.md. Sizes: RELIABILITY_KILLS,
@@ -238,7 +238,7 @@ bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.
 	$(FIXED_PORTS) node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
 		target/node-release/iothub-twin.linux-x64-gnu.node 5
 
-## Security suite (issue #10 item 4, emulator/tests/security.rs): every attack against the emulator
+## Security suite (emulator/tests/security.rs): every attack against the emulator
 ## binary logging at trace, then its log and the clients' searched for every secret used. It is
 ## part of rust-test (`cargo test`); this target runs it alone and counts attacks tried/refused.
 security:
@@ -249,7 +249,7 @@ security:
 		END { printf "security: %d attacks tried, %d refused\n", tried, refused; \
 			if (tried == 0 || refused != tried) exit 1 }' target/security.log
 
-## Load (issue #10 item 5, bench/tests/load.rs): LOAD_DEVICES core device clients held for
+## Load (bench/tests/load.rs): LOAD_DEVICES core device clients held for
 ## LOAD_SECONDS while the service client patches desired on all of them every LOAD_ROUND_SECONDS;
 ## a time series of p50/p99 push latency and emulator/client RSS; asserts correctness only.
 ## CI size with the debug emulator (measured: ~75 s in all on this machine).
