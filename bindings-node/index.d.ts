@@ -81,6 +81,18 @@ export declare class ServiceClient {
    * on the last page).
    */
   query(sql: string, pageSize?: number | undefined | null, continuationToken?: string | undefined | null): Promise<{ items: any[], type: string | null, continuationToken: string | null }>
+  /** `PUT /devices/{deviceId}` with `If-Match: etag` (`*` when absent): updates a device. */
+  updateDevice(device: any, etag?: string | undefined | null): Promise<any>
+  /** `GET /devices?top=`: device identities. */
+  listDevices(top?: number | undefined | null): Promise<any[]>
+  /** `GET /devices/{deviceId}/modules/{moduleId}`. */
+  getModule(deviceId: string, moduleId: string): Promise<any>
+  /** `PUT /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag`: updates a module. */
+  updateModule(module: any, etag?: string | undefined | null): Promise<any>
+  /** `DELETE /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag` (`*` when absent). */
+  deleteModule(deviceId: string, moduleId: string, etag?: string | undefined | null): Promise<void>
+  /** `GET /devices/{deviceId}/modules`. */
+  listModules(deviceId: string): Promise<any[]>
 }
 export type JsServiceClient = ServiceClient
 
