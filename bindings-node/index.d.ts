@@ -25,6 +25,11 @@ export declare class DeviceClient {
    */
   patchTwinReportedProperties(patch: any): Promise<number>
   /**
+   * Replaces the SAS token of a client made from one and reconnects with it at once,
+   * keeping the desired subscription (the core checks the token).
+   */
+  updateSasToken(token: string): Promise<void>
+  /**
    * Calls `onDesired({patch, desired})` for every desired-property change (from `connect`
    * on: changes before the first `watch` are held for it; after a reconnect, one patch with
    * what changed meanwhile) and `onState(state)` for every connection-state change, until
@@ -168,8 +173,14 @@ export interface DeviceOptions {
   connectionRetry?: boolean
 }
 
+/** A device token: `sr={host}/devices/{deviceId}` signed with the device key. */
+export declare function deviceSharedAccessSignature(host: string, deviceId: string, key: string, expiry: number): SharedAccessSignatureFields
+
 /** `patch` merged into `document` (RFC 7386, as IoT Hub applies twin patches), by the core. */
 export declare function mergePatch(document: object, patch: object): any
+
+/** The fields of a SAS token (`SharedAccessSignature sr=…&sig=…&se=…[&skn=…]`). */
+export declare function parseSharedAccessSignature(text: string): SharedAccessSignatureFields
 
 /** How a service client connects. Durations are seconds. */
 export interface ServiceOptions {
@@ -179,4 +190,21 @@ export interface ServiceOptions {
   timeoutSecs?: number
   /** Appended to the `User-Agent` header. */
   productInfo?: string
+}
+
+/** A service token: `sr={host}` signed with the policy `keyName`'s key. */
+export declare function serviceSharedAccessSignature(host: string, keyName: string, key: string, expiry: number): SharedAccessSignatureFields
+
+/** A SAS token's fields as they appear in it (percent-encoded), plus the whole token. */
+export interface SharedAccessSignatureFields {
+  /** The resource (`sr`), percent-encoded. */
+  sr: string
+  /** The signature (`sig`), percent-encoded. */
+  sig: string
+  /** The expiry (`se`), Unix seconds. */
+  se: number
+  /** The policy name (`skn`), for service tokens. */
+  skn?: string
+  /** The whole token. */
+  token: string
 }

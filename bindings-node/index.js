@@ -841,4 +841,7 @@ module.exports.ServiceClient = nativeBinding.ServiceClient
 module.exports.JsServiceClient = nativeBinding.JsServiceClient
 module.exports.connectDevice = nativeBinding.connectDevice
 module.exports.connectDeviceWithSharedAccessSignature = nativeBinding.connectDeviceWithSharedAccessSignature
+module.exports.deviceSharedAccessSignature = nativeBinding.deviceSharedAccessSignature
 module.exports.mergePatch = nativeBinding.mergePatch
+module.exports.parseSharedAccessSignature = nativeBinding.parseSharedAccessSignature
+module.exports.serviceSharedAccessSignature = nativeBinding.serviceSharedAccessSignature

@@ -6,5 +6,19 @@
 const { Client, Twin: DeviceTwin, Mqtt, MqttWs } = require('./device');
 const { Registry, Twin, Query } = require('./service');
 const { errors } = require('./errors');
+const { ModuleClient } = require('./module_client');
+const { SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString } = require('./shared_access_signature');
+const { addDeviceNames, EXPORTS: OUT_OF_SCOPE } = require('./out_of_scope');
 
-module.exports = { Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors };
+addDeviceNames(Client);
+
+/** azure-iot-device-mqtt's shortcut: a Client over MQTT for a connection string. */
+function clientFromConnectionString(connStr) {
+  return Client.fromConnectionString(connStr, Mqtt);
+}
+
+module.exports = {
+  Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors,
+  ModuleClient, clientFromConnectionString, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
+  ...OUT_OF_SCOPE,
+};

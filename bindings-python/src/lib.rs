@@ -29,5 +29,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<service::PyTokenSlot>()?;
     m.add_function(wrap_pyfunction!(logging::next_log_records, m)?)?;
     m.add_function(wrap_pyfunction!(device::parse_device_connection_string, m)?)?;
+    m.add_function(wrap_pyfunction!(device::sas_token_expiry, m)?)?;
     Ok(())
 }

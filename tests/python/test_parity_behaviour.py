@@ -4,6 +4,7 @@ non-JSON patch failing as azure-iot-device fails it, out-of-scope names failing 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 import iothub_twin
 import iothub_twin.aio
 from iothub_twin.exceptions import ClientError, OutOfScopeError, PreconditionFailedError
+from conftest import async_wait_until
+from helpers import key_of, sas_token
 from test_service import make
 
 
@@ -103,3 +106,33 @@ def test_out_of_scope_names_say_where_to_go(hub):
     with pytest.raises(ImportError, match="device twins"):
         from iothub_twin.aio import Message  # noqa: F401
     client.shutdown()
+
+
+async def test_sastoken_renewal_keeps_the_subscription(hub):
+    """on_new_sastoken_required fires before expiry; update_sastoken reconnects with the new
+    token; desired changes still reach the handler; a token for someone else is a ValueError."""
+    device_id, cs = hub.new_device("ren")
+    resource = f"{hub.hostname}/devices/{device_id}"
+    # Expiring within the 120 s margin, so the alarm fires at once.
+    client = iothub_twin.aio.IoTHubDeviceClient.create_from_sastoken(
+        sas_token(resource, key_of(cs), 100), server_verification_cert=hub.ca_pem, gateway_hostname=hub.gateway
+    )
+    asked = asyncio.Event()
+    patches = []
+    client.on_new_sastoken_required = asked.set
+    client.on_twin_desired_properties_patch_received = patches.append
+    await client.connect()
+    await asyncio.wait_for(asked.wait(), 10)
+    await client.update_sastoken(sas_token(resource, key_of(cs), 3600))
+    hub.registry.update_twin(device_id, {"properties": {"desired": {"renewed": 1}}})
+    await async_wait_until(lambda: any(p.get("renewed") == 1 for p in patches), what="a patch after renewal")
+    with pytest.raises(ValueError):
+        await client.update_sastoken(sas_token(f"{hub.hostname}/devices/other", key_of(cs), 3600))
+    with pytest.raises(ValueError):
+        await client.update_sastoken("not a token")
+    await client.shutdown()
+
+    keyed = iothub_twin.IoTHubDeviceClient.create_from_connection_string(cs, server_verification_cert=hub.ca_pem)
+    with pytest.raises(ClientError):
+        keyed.update_sastoken(sas_token(resource, key_of(cs), 3600))
+    keyed.shutdown()

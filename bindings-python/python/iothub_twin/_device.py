@@ -20,6 +20,7 @@ from typing import Any, AsyncIterator, Callable, Dict, Optional, Tuple
 
 from . import _native
 from ._out_of_scope import add_device_names
+from ._sastoken import SasTokenMethods
 from .exceptions import (
     ClientClosedError,
     ClientError,
@@ -126,7 +127,7 @@ async def _call_handler(handler: Callable[..., Any], args: tuple, executor: Any)
 
 
 @add_device_names
-class IoTHubDeviceClient:
+class IoTHubDeviceClient(SasTokenMethods):
     """A device (or module) twin client. Make one with a ``create_from_*`` class method."""
 
     def __init__(
@@ -183,7 +184,9 @@ class IoTHubDeviceClient:
     def create_from_sastoken(cls, sastoken: str, **kwargs: Any) -> "IoTHubDeviceClient":
         """A client for a ready-made SAS token (it cannot be renewed)."""
         options = _options(kwargs, excluded={"sastoken_ttl"})
-        return cls(_native.Credential.sas_token(sastoken), options, kwargs.get("auto_connect", True))
+        client = cls(_native.Credential.sas_token(sastoken), options, kwargs.get("auto_connect", True))
+        client._sastoken_expiry = _native.sas_token_expiry(sastoken)
+        return client
 
     @classmethod
     def create_from_x509_certificate(
@@ -253,6 +256,7 @@ class IoTHubDeviceClient:
         """Disconnects for good: no handler is called after this returns; calls then raise
         ClientClosedError."""
         self._is_shut_down = True
+        self._cancel_sastoken_alarm()
         native, self._native = self._native, None
         await self._stop_handler_tasks()
         if native is not None:

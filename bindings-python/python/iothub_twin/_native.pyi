@@ -13,12 +13,14 @@ __all__ = [
     "TokenSlot",
     "next_log_records",
     "parse_device_connection_string",
+    "sas_token_expiry",
 ]
 
 __version__: str
 
 def next_log_records(timeout: float, limit: int = 256) -> List[Tuple[int, str, str]]: ...
 def parse_device_connection_string(connection_string: str) -> bool: ...
+def sas_token_expiry(token: str) -> int: ...
 @final
 class Credential:
     @staticmethod
@@ -59,6 +61,7 @@ class DeviceClient:
     @property
     def connection_state(self) -> str: ...
     def close(self) -> Awaitable[None]: ...
+    def update_sas_token(self, token: str) -> Awaitable[None]: ...
 
 @final
 class DesiredPatchStream:

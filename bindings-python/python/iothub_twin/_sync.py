@@ -124,6 +124,17 @@ class IoTHubDeviceClient:
     def on_connection_state_change(self, value: Handler) -> None:
         _loop.run(self._set_handler("on_connection_state_change", value))
 
+    def update_sastoken(self, sastoken: str) -> None:
+        _loop.run(self._aio.update_sastoken(sastoken))
+
+    @property
+    def on_new_sastoken_required(self) -> Handler:
+        return self._aio.on_new_sastoken_required
+
+    @on_new_sastoken_required.setter
+    def on_new_sastoken_required(self, value: Handler) -> None:
+        _loop.run(self._set_handler("on_new_sastoken_required", value))
+
     @property
     def on_background_exception(self) -> Handler:
         return self._aio.on_background_exception

@@ -11,9 +11,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
 use super::ConnectionState;
+use super::credential::Secret;
 use super::desired::{DesiredPatch, DesiredTracker, Outcome};
 use super::link::Link;
 use super::requests::{Reply, RequestKind, Requests};
+use crate::auth::SasToken;
 use crate::topics::{DESIRED_PATCHES, TWIN_RESPONSES, parse_desired_patch, parse_twin_response};
 use crate::twin::{self, JsonObject};
 use crate::{Error, ErrorKind, Result};
@@ -31,6 +33,10 @@ pub(crate) enum Command {
     },
     WatchDesired(mpsc::UnboundedSender<DesiredPatch>),
     WatchState(mpsc::UnboundedSender<ConnectionState>),
+    UpdateToken {
+        token: SasToken,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Close {
         done: oneshot::Sender<()>,
     },
@@ -228,6 +234,9 @@ impl Driver {
                 self.desired_watchers.push(sender);
             }
             Command::WatchState(sender) => self.state_watchers.push(sender),
+            Command::UpdateToken { token, reply } => {
+                let _ = reply.send(self.update_token(token));
+            }
             Command::Close { .. } => unreachable!("handled by run"),
         }
     }
@@ -369,6 +378,25 @@ impl Driver {
             .mqtt_options
             .set_credentials(username, password.text);
         self.renew_at = password.renew_after.map(|after| Instant::now() + after);
+    }
+
+    /// Takes `token` as the password from now on and reconnects with it at once (also out of
+    /// a failed state, e.g. after the previous token expired and was refused); requests in
+    /// flight are sent again on the new connection, as after any reconnect.
+    fn update_token(&mut self, token: SasToken) -> Result<()> {
+        if !matches!(self.link.secret, Secret::Token(_)) {
+            return Err(Error::invalid_argument(
+                "only a client made from a SAS token takes a new one: this client signs its own",
+            ));
+        }
+        self.link.secret = Secret::Token(token);
+        self.update_password();
+        self.eventloop.clean();
+        self.renewing_since = None;
+        self.refusals = 0;
+        self.phase = Phase::Connecting;
+        self.set_state(ConnectionState::Connecting);
+        Ok(())
     }
 
     fn reconnect_now(&mut self) {
