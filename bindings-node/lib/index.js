@@ -8,7 +8,7 @@ const { Registry, Twin, Query } = require('./service');
 const { errors } = require('./errors');
 const { ModuleClient } = require('./module_client');
 const { SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString } = require('./shared_access_signature');
-const { addDeviceNames, EXPORTS: OUT_OF_SCOPE } = require('./out_of_scope');
+const { addDeviceNames, addRefusedExports } = require('./out_of_scope');
 
 addDeviceNames(Client);
 
@@ -17,8 +17,7 @@ function clientFromConnectionString(connStr) {
   return Client.fromConnectionString(connStr, Mqtt);
 }
 
-module.exports = {
+module.exports = addRefusedExports({
   Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors,
   ModuleClient, clientFromConnectionString, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
-  ...OUT_OF_SCOPE,
-};
+});

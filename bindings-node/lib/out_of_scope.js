@@ -34,23 +34,31 @@ function addDeviceNames(cls) {
   return cls;
 }
 
-/** A class whose construction and static calls fail for `name` (`Message`, `DeviceMethodResponse`, …). */
-function refusedClass(name, what, pkg) {
-  const cls = { [name]: class {
-    constructor() {
-      throw outOfScopeError(name, what, pkg);
-    }
-  } }[name];
-  return cls;
-}
-
 const EXPORTS = {
-  Message: refusedClass('Message', 'telemetry', 'azure-iot-device'),
-  DeviceMethodRequest: refusedClass('DeviceMethodRequest', 'direct methods', 'azure-iot-device'),
-  DeviceMethodResponse: refusedClass('DeviceMethodResponse', 'direct methods', 'azure-iot-device'),
-  Amqp: refusedClass('Amqp', 'cloud-to-device messages', 'azure-iothub'),
-  AmqpWs: refusedClass('AmqpWs', 'cloud-to-device messages', 'azure-iothub'),
-  IotEdgeAuthenticationProvider: refusedClass('IotEdgeAuthenticationProvider', 'the IoT Edge environment', 'azure-iot-device'),
+  Message: 'telemetry',
+  DeviceMethodRequest: 'direct methods',
+  DeviceMethodResponse: 'direct methods',
+  Amqp: 'cloud-to-device messages',
+  AmqpWs: 'cloud-to-device messages',
+  IotEdgeAuthenticationProvider: 'the IoT Edge environment',
 };
 
-module.exports = { addDeviceNames, outOfScopeError, EXPORTS };
+/**
+ * Adds the out-of-scope exports to `target` as non-enumerable getters that throw, so
+ * `const { Message } = require('iothub-twin')` fails at the import itself while spreading or
+ * listing the module's exports does not.
+ */
+function addRefusedExports(target) {
+  for (const [name, what] of Object.entries(EXPORTS)) {
+    const pkg = name.startsWith('Amqp') ? 'azure-iothub' : 'azure-iot-device';
+    Object.defineProperty(target, name, {
+      enumerable: false,
+      get() {
+        throw outOfScopeError(name, what, pkg);
+      },
+    });
+  }
+  return target;
+}
+
+module.exports = { addDeviceNames, addRefusedExports, outOfScopeError };

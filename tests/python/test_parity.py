@@ -11,6 +11,7 @@ and digital-twin managers are other services and are not enumerated.
 """
 
 import inspect
+import pathlib
 
 import pytest
 
@@ -154,6 +155,14 @@ def test_every_official_model_attribute_exists(model):
     instance = ours()
     missing = [a for a in official_cls._attribute_map if not hasattr(instance, a)]
     assert not missing, f"{model} lacks {missing}"
+
+
+def test_the_readme_table_names_every_official_name():
+    readme = (pathlib.Path(__file__).parents[2] / "bindings-python" / "README.md").read_text()
+    table = readme.split("## Parity with the official SDKs")[1].split("\n## ")[0]
+    names = {p[3] for p in PAIRS} | set(MODELS)
+    missing = sorted(n for n in names if n not in table)
+    assert not missing, f"bindings-python/README.md's parity table lacks {missing}"
 
 
 def test_out_of_scope_list_is_item_two_only():
