@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use async_http_proxy::HttpError;
 use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish};
 use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, SubscribeFilter};
@@ -415,6 +416,14 @@ impl Driver {
         let reason = describe(&error);
         tracing::info!(%reason, "MQTT connection lost");
         self.renewing_since = None;
+        if proxy_refused_credentials(&error) {
+            // Retrying with the same proxy credentials cannot succeed.
+            return self.fail(Failure {
+                kind: ErrorKind::Credential,
+                reason: "the proxy refused the credentials (407 Proxy Authentication Required)"
+                    .into(),
+            });
+        }
         if refused {
             self.refusals += 1;
             let give_up = self.first_connect.is_some()
@@ -488,6 +497,18 @@ impl Driver {
         }
         self.set_state(ConnectionState::Closed);
     }
+}
+
+/// A `407` from the HTTP proxy: its credentials are missing or wrong.
+fn proxy_refused_credentials(error: &ConnectionError) -> bool {
+    // rumqttc does not export its ProxyError; the HTTP error is its source.
+    let ConnectionError::Proxy(proxy) = error else {
+        return false;
+    };
+    matches!(
+        std::error::Error::source(proxy).and_then(|e| e.downcast_ref::<HttpError>()),
+        Some(HttpError::HttpCode200(407))
+    )
 }
 
 fn describe(error: &ConnectionError) -> String {
