@@ -22,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<device::PyCredential>()?;
     m.add_class::<options::PyDeviceOptions>()?;
+    m.add_class::<options::PyProxy>()?;
     m.add_class::<device::PyDeviceClient>()?;
     m.add_class::<device::PyDesiredPatchStream>()?;
     m.add_class::<device::PyConnectionStateStream>()?;

@@ -15,6 +15,7 @@ from ._device import X509
 from ._native import __version__
 from ._module_client import SyncIoTHubModuleClient as IoTHubModuleClient
 from ._out_of_scope import module_getattr
+from ._proxy import ProxyOptions
 from ._sync import IoTHubDeviceClient, IoTHubRegistryManager
 
 # Message, MethodRequest, MethodResponse: not twins, so importing them fails with a pointer.
@@ -26,6 +27,7 @@ __all__ = [
     "IoTHubDeviceClient",
     "IoTHubModuleClient",
     "IoTHubRegistryManager",
+    "ProxyOptions",
     "X509",
     "exceptions",
     "models",

@@ -20,6 +20,7 @@ from typing import Any, AsyncIterator, Callable, Dict, Optional, Tuple
 
 from . import _native
 from ._out_of_scope import add_device_names
+from ._proxy import ProxyOptions
 from ._sastoken import SasTokenMethods
 from .exceptions import (
     ClientClosedError,
@@ -84,12 +85,13 @@ def _options(kwargs: Dict[str, Any], excluded: set, **pem: str) -> _native.Devic
             raise TypeError(f"Unsupported keyword argument: '{name}'")
     if kwargs.get("cipher"):
         raise InvalidArgumentError("cipher is not supported: TLS uses rustls' safe defaults")
-    if kwargs.get("proxy_options") is not None:
-        raise InvalidArgumentError("proxy_options is not supported")
+    proxy = kwargs.get("proxy_options")
+    if proxy is not None and not isinstance(proxy, ProxyOptions):
+        raise InvalidArgumentError("proxy_options must be a ProxyOptions")
     native = {name: kwargs.get(name) for name in _NATIVE_OPTIONS}
     return _native.DeviceOptions(
         gateway_host_name=kwargs.get("gateway_hostname"), product_info=kwargs.get("product_info") or None,
-        **native, **pem
+        proxy=None if proxy is None else proxy._native(), **native, **pem
     )
 
 

@@ -9,6 +9,7 @@ __all__ = [
     "DesiredPatchStream",
     "DeviceClient",
     "DeviceOptions",
+    "Proxy",
     "ServiceClient",
     "TokenSlot",
     "next_log_records",
@@ -48,7 +49,14 @@ class DeviceOptions:
         connection_retry_interval: Optional[float] = None,
         certificate_pem: Optional[str] = None,
         private_key_pem: Optional[str] = None,
+        proxy: Optional[Proxy] = None,
     ) -> DeviceOptions: ...
+
+@final
+class Proxy:
+    def __new__(
+        cls, host: str, port: int, username: Optional[str] = None, password: Optional[str] = None
+    ) -> Proxy: ...
 
 @final
 class DeviceClient:
