@@ -171,6 +171,8 @@ export interface DeviceOptions {
   sasTokenTtlSecs?: number
   /** `false`: no reconnecting after a lost connection; the client then fails (default true). */
   connectionRetry?: boolean
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string
 }
 
 /** A device token: `sr={host}/devices/{deviceId}` signed with the device key. */
@@ -190,6 +192,8 @@ export interface ServiceOptions {
   timeoutSecs?: number
   /** Appended to the `User-Agent` header. */
   productInfo?: string
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string
 }
 
 /** A service token: `sr={host}` signed with the policy `keyName`'s key. */

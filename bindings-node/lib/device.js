@@ -29,6 +29,17 @@ function transportName(transportCtor) {
 
 const DESIRED = 'properties.desired';
 
+/**
+ * The proxy URL of a `webSocketAgent` (https-proxy-agent's `HttpsProxyAgent`, which keeps it
+ * as `agent.proxy`): the core tunnels through that proxy itself, so the agent is not called.
+ */
+function proxyUrlOf(agent) {
+  const url = agent && agent.proxy;
+  if (url && typeof url.href === 'string') return url.href;
+  if (typeof url === 'string') return url;
+  throw argumentError('mqtt.webSocketAgent must be a proxy agent with a proxy URL (https-proxy-agent\'s HttpsProxyAgent); or give setOptions({ proxy: "http://user:pass@host:port" })');
+}
+
 /** Pre-order walk of a patch: [path, value] for every member at every depth. */
 function* paths(value, prefix) {
   if (value === null || typeof value !== 'object') return;
@@ -173,7 +184,9 @@ class Client extends EventEmitter {
    * (`tokenValidTimeInSeconds`: each SAS token's lifetime; the core renews at 80 % of it
    * rather than at `tokenRenewalMarginInSeconds` before expiry), and beyond the official SDK `gatewayHostName` (`host:port` to connect to),
    * `modelId`, `productInfo`, `keepalive` (s), `operationTimeoutSecs`, `sasTokenTtlSecs`,
-   * `connectionRetry` (false: no reconnecting after a lost connection).
+   * `connectionRetry` (false: no reconnecting after a lost connection), `proxy` (an HTTP
+   * CONNECT proxy URL; `mqtt.webSocketAgent`'s proxy is taken the same way; default
+   * `HTTPS_PROXY`).
    */
   setOptions(options, done) {
     return callbackOrPromise(done, async () => {
@@ -186,7 +199,8 @@ class Client extends EventEmitter {
       if (options.keyFile !== undefined) o.key = fs.readFileSync(options.keyFile, 'utf8');
       if (options.passphrase !== undefined) throw argumentError('encrypted private keys (passphrase) are not supported: give the key unencrypted');
       if (options.clientCertEngine !== undefined) throw argumentError('clientCertEngine (OpenSSL engines) is not supported: TLS is rustls');
-      if (options.mqtt && options.mqtt.webSocketAgent !== undefined) throw argumentError('mqtt.webSocketAgent (proxies) is not supported yet');
+      if (options.mqtt && options.mqtt.webSocketAgent !== undefined) o.proxy = proxyUrlOf(options.mqtt.webSocketAgent);
+      if (options.proxy !== undefined) o.proxy = String(options.proxy);
       if (options.tokenRenewal !== undefined) o.sasTokenTtlSecs = Number(options.tokenRenewal.tokenValidTimeInSeconds);
       if (options.gatewayHostName !== undefined) o.endpoint = String(options.gatewayHostName);
       if (options.modelId !== undefined) o.modelId = String(options.modelId);

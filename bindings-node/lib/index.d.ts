@@ -66,7 +66,9 @@ export interface DeviceClientOptions {
   tokenRenewal?: { tokenValidTimeInSeconds: number; tokenRenewalMarginInSeconds: number };
   /** Not supported (refused with an ArgumentError rather than ignored). */
   passphrase?: never;
-  /** azure-iot-device's per-transport options; `mqtt.webSocketAgent` (proxies) is refused. */
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string;
+  /** azure-iot-device's per-transport options; `mqtt.webSocketAgent`'s proxy URL (`agent.proxy`, as https-proxy-agent keeps it) is tunnelled through by the core. */
   mqtt?: { [key: string]: any };
   http?: { [key: string]: any };
   amqp?: { [key: string]: any };
@@ -174,6 +176,8 @@ export interface RegistryOptions {
   timeoutSecs?: number;
   /** Appended to the User-Agent header. */
   productInfo?: string;
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string;
 }
 
 /** An `@azure/identity`-style credential. */

@@ -116,7 +116,8 @@ class Registry {
 
   /**
    * A registry for a service connection string. `options`, beyond the official SDK: `ca` (PEM
-   * to trust instead of the default roots), `timeoutSecs`, `productInfo`.
+   * to trust instead of the default roots), `timeoutSecs`, `productInfo`, `proxy` (an HTTP
+   * CONNECT proxy URL; default `HTTPS_PROXY`).
    */
   static fromConnectionString(connStr, options = {}) {
     requireString('connStr', connStr);
@@ -140,8 +141,8 @@ class Registry {
     return Registry._make(() => native.ServiceClient.fromTokenProvider(hostName, getToken, Registry._options(options)));
   }
 
-  static _options({ ca, timeoutSecs, productInfo } = {}) {
-    return { ca: trustedCa(ca), timeoutSecs, productInfo };
+  static _options({ ca, timeoutSecs, productInfo, proxy } = {}) {
+    return { ca: trustedCa(ca), timeoutSecs, productInfo, proxy };
   }
 
   static _make(build) {
