@@ -184,6 +184,12 @@ export declare function mergePatch(document: object, patch: object): any
 /** The fields of a SAS token (`SharedAccessSignature sr=…&sig=…&se=…[&skn=…]`). */
 export declare function parseSharedAccessSignature(text: string): SharedAccessSignatureFields
 
+/**
+ * The REST `api-version` the core's service client speaks (azure-iothub's
+ * `versionQueryString`).
+ */
+export declare function serviceApiVersion(): string
+
 /** How a service client connects. Durations are seconds. */
 export interface ServiceOptions {
   /** PEM certificates to trust instead of the system's roots (e.g. the emulator's CA). */

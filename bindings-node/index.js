@@ -844,4 +844,5 @@ module.exports.connectDeviceWithSharedAccessSignature = nativeBinding.connectDev
 module.exports.deviceSharedAccessSignature = nativeBinding.deviceSharedAccessSignature
 module.exports.mergePatch = nativeBinding.mergePatch
 module.exports.parseSharedAccessSignature = nativeBinding.parseSharedAccessSignature
+module.exports.serviceApiVersion = nativeBinding.serviceApiVersion
 module.exports.serviceSharedAccessSignature = nativeBinding.serviceSharedAccessSignature

@@ -142,6 +142,12 @@ export declare class ModuleClient extends Client {
   static fromConnectionString(connStr: string, transportCtor: TransportCtor): ModuleClient;
   static fromSharedAccessSignature(sharedAccessSignature: string, transportCtor: TransportCtor): ModuleClient;
 }
+/** `iothub-twin/<version> (<platform>)<productInfo>`. */
+export declare function getUserAgentString(productInfo?: string): Promise<string>;
+export declare function getUserAgentString(productInfo: string | undefined, done: Callback<string>): void;
+export declare function getUserAgentString(done: Callback<string>): void;
+/** `?api-version=…`, the REST api-version the core speaks. */
+export declare function versionQueryString(): string;
 /** azure-iot-device-mqtt's shortcut: a Client over MQTT. */
 export declare function clientFromConnectionString(connStr: string): Client;
 

@@ -9,8 +9,10 @@ const { errors } = require('./errors');
 const { ModuleClient } = require('./module_client');
 const { SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString } = require('./shared_access_signature');
 const { addDeviceNames, addRefusedExports } = require('./out_of_scope');
+const { addTwinNames, getUserAgentString, versionQueryString } = require('./small_names');
 
 addDeviceNames(Client);
+addTwinNames(DeviceTwin);
 
 /** azure-iot-device-mqtt's shortcut: a Client over MQTT for a connection string. */
 function clientFromConnectionString(connStr) {
@@ -19,5 +21,5 @@ function clientFromConnectionString(connStr) {
 
 module.exports = addRefusedExports({
   Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors,
-  ModuleClient, clientFromConnectionString, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
+  ModuleClient, clientFromConnectionString, getUserAgentString, versionQueryString, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
 });

@@ -95,3 +95,10 @@ pub fn parse_shared_access_signature(text: String) -> napi::Result<JsSasFields> 
         .map_err(|e| to_napi(Error::invalid_argument(format!("not a SAS token: {e}"))))?;
     Ok(fields(&token))
 }
+
+/// The REST `api-version` the core's service client speaks (azure-iothub's
+/// `versionQueryString`).
+#[napi]
+pub fn service_api_version() -> &'static str {
+    iothub_twin::service::API_VERSION
+}

@@ -1,0 +1,32 @@
+'use strict';
+// Small official names twin code touches: device `Twin.errorEvent` / `Twin.desiredPath` and
+// `enableTwinDesiredPropertiesUpdates` (the core subscribes on every connection, so enabling
+// only opens the client), azure-iothub's `versionQueryString`, azure-iot-device's
+// `getUserAgentString`.
+
+const native = require('../index.js');
+const { callbackOrPromise } = require('./callbacks');
+const { version } = require('../package.json');
+
+/** The REST api-version the core speaks, as azure-iothub's `versionQueryString()`. */
+function versionQueryString() {
+  return `?api-version=${native.serviceApiVersion()}`;
+}
+
+/** `iothub-twin/<version> (<platform>)<productInfo>`, called back or resolved, as azure-iot-device. */
+function getUserAgentString(productInfo, done) {
+  if (typeof productInfo === 'function') [productInfo, done] = [undefined, productInfo];
+  const platform = `node ${process.version}; ${process.platform}; ${process.arch}`;
+  return callbackOrPromise(done, async () => `iothub-twin/${version} (${platform})${productInfo || ''}`);
+}
+
+function addTwinNames(Twin) {
+  Twin.errorEvent = 'error';
+  Twin.desiredPath = 'properties.desired';
+  Twin.prototype.enableTwinDesiredPropertiesUpdates = function enableTwinDesiredPropertiesUpdates(done) {
+    return callbackOrPromise(done, async () => { await this._client._open(); }, () => []);
+  };
+  return Twin;
+}
+
+module.exports = { versionQueryString, getUserAgentString, addTwinNames };
