@@ -51,6 +51,11 @@ export declare class ServiceClient {
   /** A client for the hub of a service connection string (`HostName` may carry a port). */
   static fromConnectionString(connectionString: string, options?: ServiceOptions | undefined | null): ServiceClient
   /**
+   * A client for a service SAS token (`SharedAccessSignature sr=<host>&…&skn=<policy>`); the
+   * hub is its `sr`.
+   */
+  static fromSharedAccessSignature(sharedAccessSignature: string, options?: ServiceOptions | undefined | null): ServiceClient
+  /**
    * A client for hub `hostName` that signs every request with `getToken(scope)`'s token
    * (`scope` is `https://iothubs.azure.net/.default`), e.g. a Microsoft Entra credential.
    */

@@ -250,6 +250,7 @@ export declare class Query {
 export declare class Registry {
   static fromConnectionString(connStr: string, options?: RegistryOptions): Registry;
   static fromTokenCredential(hostName: string, tokenCredential: TokenCredential, options?: RegistryOptions): Registry;
+  static fromSharedAccessSignature(sharedAccessSignature: string, options?: RegistryOptions): Registry;
   create(deviceInfo: DeviceDescription, done: HttpResponseCallback<Device>): void;
   create(deviceInfo: DeviceDescription): Promise<ResultWithHttpResponse<Device>>;
   get(deviceId: string, done: HttpResponseCallback<Device>): void;

@@ -124,6 +124,14 @@ class Registry {
     return Registry._make(() => native.ServiceClient.fromConnectionString(connStr, Registry._options(options)));
   }
 
+  /** A registry for a service SAS token (`SharedAccessSignature sr=<host>&sig=…&se=…&skn=<policy>`). */
+  static fromSharedAccessSignature(sharedAccessSignature, options = {}) {
+    requireString('sharedAccessSignature', sharedAccessSignature);
+    // The official second argument is a transport constructor; options are ours.
+    const ours = typeof options === 'function' ? {} : options;
+    return Registry._make(() => native.ServiceClient.fromSharedAccessSignature(sharedAccessSignature, Registry._options(ours)));
+  }
+
   /**
    * A registry for hub `hostName` authenticated by an `@azure/identity`-style credential: its
    * `getToken('https://iothubs.azure.net/.default')` is asked for every request's bearer token.

@@ -77,6 +77,20 @@ impl JsServiceClient {
         throw(env, made).map(|inner| Self { inner })
     }
 
+    /// A client for a service SAS token (`SharedAccessSignature sr=<host>&…&skn=<policy>`); the
+    /// hub is its `sr`.
+    #[napi(factory)]
+    pub fn from_shared_access_signature(
+        env: &Env,
+        shared_access_signature: String,
+        options: Option<ServiceOptions>,
+    ) -> napi::Result<Self> {
+        let made = options.unwrap_or_default().into_core().and_then(|options| {
+            ServiceClient::from_shared_access_signature(&shared_access_signature, options)
+        });
+        throw(env, made).map(|inner| Self { inner })
+    }
+
     /// A client for hub `hostName` that signs every request with `getToken(scope)`'s token
     /// (`scope` is `https://iothubs.azure.net/.default`), e.g. a Microsoft Entra credential.
     #[napi(factory)]

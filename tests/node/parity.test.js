@@ -30,7 +30,7 @@ const OUT = new Set(Object.values(OUT_OF_SCOPE).flat());
 const KNOWN_GAPS = new Set([
   'fromAuthenticationProvider', 'X509AuthenticationProvider', 'SharedAccessSignatureAuthenticationProvider',
   'SharedAccessKeyAuthenticationProvider', 'setRetryPolicy', 'setTransportOptions', 'Device',
-  'IoTHubTokenCredentials', 'DigitalTwinClient', 'fromSharedAccessSignature (Registry)', 'addConfiguration',
+  'IoTHubTokenCredentials', 'DigitalTwinClient', 'addConfiguration',
   'getConfiguration', 'getConfigurations', 'updateConfiguration', 'removeConfiguration',
   'applyConfigurationContentOnDevice', 'getRegistryStatistics',
 ]);

@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 const { PACKAGE, startHub, recorder } = require('./helpers');
-const { Client, ModuleClient, Registry, SharedAccessSignature, ConnectionString, errors } = require(PACKAGE);
+const { Client, ModuleClient, Registry, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString, errors } = require(PACKAGE);
 const officialMqtt = require(path.join(__dirname, '..', 'compat', 'node_modules', 'azure-iot-device-mqtt'));
 
 let hub;
@@ -52,6 +52,18 @@ describe('registry, as the official samples call it', () => {
     const { httpResponse } = await registry.removeModule('parityDev', 'm1');
     assert.equal(httpResponse.statusCode, 204);
     await assert.rejects(registry.getModule('parityDev', 'm1'), (err) => err.statusCode === 404);
+  });
+
+  test('Registry.fromSharedAccessSignature with a ServiceSharedAccessSignature token', async () => {
+    const parts = ConnectionString.parse(hub.serviceCs, ['HostName', 'SharedAccessKeyName', 'SharedAccessKey']);
+    const token = ServiceSharedAccessSignature.create(parts.HostName, parts.SharedAccessKeyName, parts.SharedAccessKey, Math.floor(Date.now() / 1000) + 600);
+    assert.equal(token.skn, parts.SharedAccessKeyName);
+    const viaToken = Registry.fromSharedAccessSignature(token.toString(), { ca: hub.ca });
+    await registry.create({ deviceId: 'paritySasRegistry' });
+    const { responseBody } = await viaToken.get('paritySasRegistry');
+    assert.equal(responseBody.deviceId, 'paritySasRegistry');
+    const deviceToken = SharedAccessSignature.create(parts.HostName, 'paritySasRegistry', parts.SharedAccessKey, Math.floor(Date.now() / 1000) + 600);
+    assert.throws(() => Registry.fromSharedAccessSignature(deviceToken.toString()), { name: 'ArgumentError' });
   });
 
   test('a service Twin keeps the fields its user added; queries start with a null token', async () => {
