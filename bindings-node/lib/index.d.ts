@@ -123,6 +123,8 @@ export declare class Client extends EventEmitter {
   static fromSharedAccessSignature(sharedAccessSignature: string, transportCtor: TransportCtor): Client;
   setOptions(options: DeviceClientOptions, done: Callback<TransportConfigured>): void;
   setOptions(options: DeviceClientOptions): Promise<TransportConfigured>;
+  /** Checked as azure-iot-device does; a policy that never retries turns reconnecting off. */
+  setRetryPolicy(policy: { shouldRetry(err: Error): boolean; nextRetryTimeout(retryCount: number, throttled: boolean): number }): void;
   updateSharedAccessSignature(sharedAccessSignature: string, done: Callback<SharedAccessSignatureUpdated>): void;
   updateSharedAccessSignature(sharedAccessSignature: string): Promise<SharedAccessSignatureUpdated>;
   open(done: Callback<Connected>): void;
@@ -146,6 +148,10 @@ export declare class ModuleClient extends Client {
 export declare function getUserAgentString(productInfo?: string): Promise<string>;
 export declare function getUserAgentString(productInfo: string | undefined, done: Callback<string>): void;
 export declare function getUserAgentString(done: Callback<string>): void;
+/** azure-iothub's deprecated `Device` model: its defaults with the description merged over them. */
+export declare class Device {
+  constructor(jsonData?: string | DeviceDescription);
+}
 /** `?api-version=…`, the REST api-version the core speaks. */
 export declare function versionQueryString(): string;
 /** azure-iot-device-mqtt's shortcut: a Client over MQTT. */

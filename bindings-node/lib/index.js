@@ -9,10 +9,12 @@ const { errors } = require('./errors');
 const { ModuleClient } = require('./module_client');
 const { SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString } = require('./shared_access_signature');
 const { addDeviceNames, addRefusedExports } = require('./out_of_scope');
-const { addTwinNames, getUserAgentString, versionQueryString } = require('./small_names');
+const { addTwinNames, addRetryPolicy, getUserAgentString, versionQueryString } = require('./small_names');
+const { Device } = require('./device_model');
 
 addDeviceNames(Client);
 addTwinNames(DeviceTwin);
+addRetryPolicy(Client, DeviceTwin);
 
 /** azure-iot-device-mqtt's shortcut: a Client over MQTT for a connection string. */
 function clientFromConnectionString(connStr) {
@@ -21,5 +23,5 @@ function clientFromConnectionString(connStr) {
 
 module.exports = addRefusedExports({
   Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors,
-  ModuleClient, clientFromConnectionString, getUserAgentString, versionQueryString, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
+  ModuleClient, Device, clientFromConnectionString, getUserAgentString, versionQueryString, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
 });

@@ -8,7 +8,7 @@ const { facadeError } = require('./errors');
 const DEVICE = {
   telemetry: ['sendEvent', 'sendEventBatch', 'sendOutputEvent', 'sendOutputEventBatch'],
   'direct methods': ['onDeviceMethod', 'onMethod', 'invokeMethod'],
-  'cloud-to-device messages': ['complete', 'reject', 'abandon'],
+  'cloud-to-device messages': ['complete', 'reject', 'abandon', 'setTransportOptions'],
   'file upload': ['uploadToBlob', 'getBlobSharedAccessSignature', 'notifyBlobUploadStatus'],
 };
 

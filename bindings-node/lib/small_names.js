@@ -6,6 +6,7 @@
 
 const native = require('../index.js');
 const { callbackOrPromise } = require('./callbacks');
+const { checkedRetryPolicy } = require('./device_model');
 const { version } = require('../package.json');
 
 /** The REST api-version the core speaks, as azure-iothub's `versionQueryString()`. */
@@ -20,6 +21,16 @@ function getUserAgentString(productInfo, done) {
   return callbackOrPromise(done, async () => `iothub-twin/${version} (${platform})${productInfo || ''}`);
 }
 
+/** `setRetryPolicy` on the device Client and Twin (see `checkedRetryPolicy`). */
+function addRetryPolicy(Client, Twin) {
+  Client.prototype.setRetryPolicy = function setRetryPolicy(policy) {
+    this._options.connectionRetry = checkedRetryPolicy(policy).connectionRetry;
+  };
+  Twin.prototype.setRetryPolicy = function setRetryPolicy(policy) {
+    this._client.setRetryPolicy(policy);
+  };
+}
+
 function addTwinNames(Twin) {
   Twin.errorEvent = 'error';
   Twin.desiredPath = 'properties.desired';
@@ -29,4 +40,4 @@ function addTwinNames(Twin) {
   return Twin;
 }
 
-module.exports = { versionQueryString, getUserAgentString, addTwinNames };
+module.exports = { versionQueryString, getUserAgentString, addTwinNames, addRetryPolicy };
