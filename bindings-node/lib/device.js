@@ -189,27 +189,31 @@ class Client extends EventEmitter {
    * `HTTPS_PROXY`).
    */
   setOptions(options, done) {
-    return callbackOrPromise(done, async () => {
-      if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
-      const o = this._options;
-      if (options.ca !== undefined) o.ca = pem(options.ca);
-      if (options.cert !== undefined) o.cert = pem(options.cert);
-      if (options.key !== undefined) o.key = pem(options.key);
-      if (options.certFile !== undefined) o.cert = fs.readFileSync(options.certFile, 'utf8');
-      if (options.keyFile !== undefined) o.key = fs.readFileSync(options.keyFile, 'utf8');
-      if (options.passphrase !== undefined) throw argumentError('encrypted private keys (passphrase) are not supported: give the key unencrypted');
-      if (options.clientCertEngine !== undefined) throw argumentError('clientCertEngine (OpenSSL engines) is not supported: TLS is rustls');
-      if (options.mqtt && options.mqtt.webSocketAgent !== undefined) o.proxy = proxyUrlOf(options.mqtt.webSocketAgent);
-      if (options.proxy !== undefined) o.proxy = String(options.proxy);
-      if (options.tokenRenewal !== undefined) o.sasTokenTtlSecs = Number(options.tokenRenewal.tokenValidTimeInSeconds);
-      if (options.gatewayHostName !== undefined) o.endpoint = String(options.gatewayHostName);
-      if (options.modelId !== undefined) o.modelId = String(options.modelId);
-      if (options.productInfo !== undefined) o.productInfo = String(options.productInfo);
-      if (options.keepalive !== undefined) o.keepAliveSecs = Number(options.keepalive);
-      if (options.operationTimeoutSecs !== undefined) o.operationTimeoutSecs = Number(options.operationTimeoutSecs);
-      if (options.sasTokenTtlSecs !== undefined) o.sasTokenTtlSecs = Number(options.sasTokenTtlSecs);
-      if (options.connectionRetry !== undefined) o.connectionRetry = Boolean(options.connectionRetry);
-    }, () => [{ type: 'TransportConfigured' }], () => ({ type: 'TransportConfigured' }));
+    return callbackOrPromise(done, async () => this._applyOptions(options),
+      () => [{ type: 'TransportConfigured' }], () => ({ type: 'TransportConfigured' }));
+  }
+
+  /** setOptions' work, synchronous (also used by `fromAuthenticationProvider`). */
+  _applyOptions(options) {
+    if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
+    const o = this._options;
+    if (options.ca !== undefined) o.ca = pem(options.ca);
+    if (options.cert !== undefined) o.cert = pem(options.cert);
+    if (options.key !== undefined) o.key = pem(options.key);
+    if (options.certFile !== undefined) o.cert = fs.readFileSync(options.certFile, 'utf8');
+    if (options.keyFile !== undefined) o.key = fs.readFileSync(options.keyFile, 'utf8');
+    if (options.passphrase !== undefined) throw argumentError('encrypted private keys (passphrase) are not supported: give the key unencrypted');
+    if (options.clientCertEngine !== undefined) throw argumentError('clientCertEngine (OpenSSL engines) is not supported: TLS is rustls');
+    if (options.mqtt && options.mqtt.webSocketAgent !== undefined) o.proxy = proxyUrlOf(options.mqtt.webSocketAgent);
+    if (options.proxy !== undefined) o.proxy = String(options.proxy);
+    if (options.tokenRenewal !== undefined) o.sasTokenTtlSecs = Number(options.tokenRenewal.tokenValidTimeInSeconds);
+    if (options.gatewayHostName !== undefined) o.endpoint = String(options.gatewayHostName);
+    if (options.modelId !== undefined) o.modelId = String(options.modelId);
+    if (options.productInfo !== undefined) o.productInfo = String(options.productInfo);
+    if (options.keepalive !== undefined) o.keepAliveSecs = Number(options.keepalive);
+    if (options.operationTimeoutSecs !== undefined) o.operationTimeoutSecs = Number(options.operationTimeoutSecs);
+    if (options.sasTokenTtlSecs !== undefined) o.sasTokenTtlSecs = Number(options.sasTokenTtlSecs);
+    if (options.connectionRetry !== undefined) o.connectionRetry = Boolean(options.connectionRetry);
   }
 
   /** Connects (once connected and subscribed it resolves; `connect` is emitted). */

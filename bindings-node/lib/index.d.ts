@@ -121,6 +121,7 @@ export declare class DeviceTwin extends EventEmitter {
 export declare class Client extends EventEmitter {
   static fromConnectionString(connStr: string, transportCtor: TransportCtor): Client;
   static fromSharedAccessSignature(sharedAccessSignature: string, transportCtor: TransportCtor): Client;
+  static fromAuthenticationProvider(authenticationProvider: AuthenticationProvider, transportCtor: TransportCtor): Client;
   setOptions(options: DeviceClientOptions, done: Callback<TransportConfigured>): void;
   setOptions(options: DeviceClientOptions): Promise<TransportConfigured>;
   /** Checked as azure-iot-device does; a policy that never retries turns reconnecting off. */
@@ -154,6 +155,19 @@ export declare class Device {
 }
 /** `?api-version=…`, the REST api-version the core speaks. */
 export declare function versionQueryString(): string;
+/** azure-iot-device's authentication providers, for `Client.fromAuthenticationProvider`. */
+export interface AuthenticationProvider {}
+export declare class SharedAccessKeyAuthenticationProvider implements AuthenticationProvider {
+  static fromConnectionString(connectionString: string, tokenValidTimeInSeconds?: number, tokenRenewalMarginInSeconds?: number): SharedAccessKeyAuthenticationProvider;
+  setTokenRenewalValues(tokenValidTimeInSeconds: number, tokenRenewalMarginInSeconds?: number): void;
+}
+export declare class SharedAccessSignatureAuthenticationProvider implements AuthenticationProvider {
+  static fromSharedAccessSignature(sharedAccessSignature: string): SharedAccessSignatureAuthenticationProvider;
+  updateSharedAccessSignature(sharedAccessSignature: string): void;
+}
+export declare class X509AuthenticationProvider implements AuthenticationProvider {
+  static fromX509Options(deviceId: string, iotHubHostname: string, x509info: { cert?: Pem; key?: Pem; certFile?: string; keyFile?: string }): X509AuthenticationProvider;
+}
 /** azure-iot-device-mqtt's shortcut: a Client over MQTT. */
 export declare function clientFromConnectionString(connStr: string): Client;
 

@@ -11,8 +11,12 @@ const { SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString } 
 const { addDeviceNames, addRefusedExports } = require('./out_of_scope');
 const { addTwinNames, addRetryPolicy, getUserAgentString, versionQueryString } = require('./small_names');
 const { Device } = require('./device_model');
+const providers = require('./authentication_providers');
+
+const { addFromAuthenticationProvider } = providers;
 
 addDeviceNames(Client);
+addFromAuthenticationProvider(Client);
 addTwinNames(DeviceTwin);
 addRetryPolicy(Client, DeviceTwin);
 
@@ -23,5 +27,9 @@ function clientFromConnectionString(connStr) {
 
 module.exports = addRefusedExports({
   Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors,
-  ModuleClient, Device, clientFromConnectionString, getUserAgentString, versionQueryString, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
+  ModuleClient, Device, clientFromConnectionString, getUserAgentString, versionQueryString,
+  SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString,
+  SharedAccessKeyAuthenticationProvider: providers.SharedAccessKeyAuthenticationProvider,
+  SharedAccessSignatureAuthenticationProvider: providers.SharedAccessSignatureAuthenticationProvider,
+  X509AuthenticationProvider: providers.X509AuthenticationProvider,
 });

@@ -9,7 +9,10 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 const { PACKAGE, startHub, recorder } = require('./helpers');
-const { Client, ModuleClient, Registry, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString, errors } = require(PACKAGE);
+const {
+  Client, ModuleClient, Registry, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString, errors,
+  SharedAccessKeyAuthenticationProvider,
+} = require(PACKAGE);
 const officialMqtt = require(path.join(__dirname, '..', 'compat', 'node_modules', 'azure-iot-device-mqtt'));
 
 let hub;
@@ -103,6 +106,19 @@ describe('device and module clients', () => {
     await assert.rejects(client.updateSharedAccessSignature(SharedAccessSignature.create('localhost', 'someoneElse', key, expiry()).toString()),
       (err) => err.name === 'ArgumentError');
     await client.close();
+  });
+
+  test('fromAuthenticationProvider with a shared access key provider', async () => {
+    const { responseBody: device } = await registry.create({ deviceId: 'parityProvider' });
+    const cs = `HostName=localhost;DeviceId=parityProvider;SharedAccessKey=${device.authentication.symmetricKey.primaryKey};GatewayHostName=${gateway()}`;
+    const provider = SharedAccessKeyAuthenticationProvider.fromConnectionString(cs, 600, 60);
+    const client = Client.fromAuthenticationProvider(provider, officialMqtt.Mqtt);
+    await client.setOptions({ ca: hub.ca });
+    await (await client.getTwin()).properties.reported.update({ via: 'provider' });
+    await client.close();
+    const { responseBody: twin } = await registry.getTwin('parityProvider');
+    assert.equal(twin.properties.reported.via, 'provider');
+    assert.throws(() => Client.fromAuthenticationProvider({}, officialMqtt.Mqtt), { name: 'ArgumentError' });
   });
 
   test('ModuleClient: a module twin round trip with merges and nulls', async () => {
