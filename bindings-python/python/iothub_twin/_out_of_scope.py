@@ -34,8 +34,10 @@ def message(name: str, what: str, package: str) -> str:
 
 
 class OutOfScope:
-    """A class attribute that raises :class:`OutOfScopeError` when read (on the class or an
-    instance), so neither calling nor assigning a handler can silently do nothing."""
+    """A class attribute that raises :class:`OutOfScopeError` when read on an instance, called,
+    or assigned, so neither calling a method nor setting a handler can silently do nothing.
+    Read on the class it is itself (so ``dir``, ``inspect`` and ``mock.create_autospec`` of the
+    class keep working), and calling it raises."""
 
     def __init__(self, what: str, package: str) -> None:
         self._what = what
@@ -45,7 +47,12 @@ class OutOfScope:
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = f"{owner.__name__}.{name}"
 
-    def __get__(self, instance: Any, owner: Any = None) -> NoReturn:
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        raise OutOfScopeError(message(self._name, self._what, self._package))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise OutOfScopeError(message(self._name, self._what, self._package))
 
     def __set__(self, instance: Any, value: Any) -> NoReturn:

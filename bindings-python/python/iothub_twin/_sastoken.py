@@ -63,7 +63,7 @@ class SasTokenMethods:
         except RuntimeError:
             return  # set again from connect's loop (the sync client sets handlers on it)
         delay = max(0.0, self._sastoken_expiry - NEW_TOKEN_MARGIN_S - time.time())
-        from ._device import _call_handler
+        from ._device import _call_handler  # here: _device imports this module
 
         def fire() -> None:
             asyncio.ensure_future(_call_handler(handler, (), self._handler_executor))
