@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import inspect
 import json
-import logging
 from typing import Any, AsyncIterator, Callable, Dict, Optional, Tuple
 
 from . import _native
+from ._handlers import call_handler as _call_handler
 from ._out_of_scope import add_device_names
 from ._proxy import ProxyOptions
 from ._sastoken import SasTokenMethods
@@ -29,8 +28,6 @@ from .exceptions import (
     InvalidArgumentError,
     NoConnectionError,
 )
-
-logger = logging.getLogger("iothub_twin")
 
 Handler = Optional[Callable[..., Any]]
 
@@ -111,21 +108,6 @@ def read_x509(x509: X509) -> Tuple[str, str]:
     with open(x509.key_file, encoding="ascii") as f:
         private_key_pem = f.read()
     return certificate_pem, private_key_pem
-
-
-async def _call_handler(handler: Callable[..., Any], args: tuple, executor: Any) -> None:
-    """Calls a plain function or coroutine function handler; errors are logged, not raised."""
-    try:
-        if executor is not None and not inspect.iscoroutinefunction(handler):
-            await asyncio.get_running_loop().run_in_executor(executor, handler, *args)
-            return
-        result = handler(*args)
-        if inspect.isawaitable(result):
-            await result
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        logger.exception("the %s handler raised", getattr(handler, "__name__", "event"))
 
 
 @add_device_names

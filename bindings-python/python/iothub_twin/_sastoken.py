@@ -10,6 +10,7 @@ import time
 from typing import Any, Optional
 
 from . import _native
+from ._handlers import call_handler
 from .exceptions import ClientError, InvalidArgumentError
 
 # The official SDK's DEFAULT_TOKEN_UPDATE_MARGIN.
@@ -63,10 +64,8 @@ class SasTokenMethods:
         except RuntimeError:
             return  # set again from connect's loop (the sync client sets handlers on it)
         delay = max(0.0, self._sastoken_expiry - NEW_TOKEN_MARGIN_S - time.time())
-        from ._device import _call_handler  # here: _device imports this module
-
         def fire() -> None:
-            asyncio.ensure_future(_call_handler(handler, (), self._handler_executor))
+            asyncio.ensure_future(call_handler(handler, (), self._handler_executor))
 
         self._sastoken_alarm = loop.call_later(delay, fire)
 
