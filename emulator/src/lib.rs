@@ -43,5 +43,5 @@ pub use policies::{Permission, Policies, Policy};
 pub use registry::IdentityKey;
 pub use rest::{MAX_BODY_BYTES, router};
 pub use server::RunningEmulator;
-pub use store::{Changes, Store, StoreEvent};
+pub use store::{Changes, ReportedChange, Store, StoreEvent, TwinChange, TwinOp};
 pub use twin_state::{DesiredChange, TwinState};
