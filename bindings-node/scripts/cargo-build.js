@@ -1,8 +1,7 @@
 'use strict';
-// Builds a Rust artifact of this repository's cargo workspace for an npm install from source.
-// Kept as one file with no dependencies, because each npm package must carry its own copy
-// (bindings-node/scripts/ and emulator/npm/ hold identical copies; tests/node/pack_install.sh
-// checks that they stay identical).
+// Builds a Rust artifact of this repository's cargo workspace for an npm install from source:
+// the addon (scripts/install.js) and, from a source tree, the emulator's npm package
+// (emulator/npm/install.js). No dependencies: it runs before any are installed.
 //
 // A packed tarball already holds the artifact and nothing is built. A source tree (a clone, a
 // path or git dependency) has none: it is built with `cargo build --locked` in the release
