@@ -169,6 +169,7 @@ node-packaged:
 	$(CARGO) build --locked -p iothub-twin-emulator
 	timeout -k 10 $(NODE_PACKAGED_TIMEOUT) node --test --test-reporter=tap \
 		tests/node/packaged/fixtures_install.js 2>&1 | tee $(LOGS)/node-packaged.log
+	@grep -q '^# pass [1-9]' $(LOGS)/node-packaged.log || { echo "node-packaged: no test passed"; exit 1; }
 
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);

@@ -4,8 +4,8 @@ The emulator prints exactly one JSON "ready" line on stdout and logs to stderr (
 emulator contract"). Its stderr goes to a file, so the pipe can never fill; stdout is drained
 after the ready line for the same reason.
 
-No orphans: on Linux the child asks the kernel for SIGTERM when its parent dies
-(``PR_SET_PDEATHSIG``), so a test runner killed with SIGKILL takes its emulators with it; an
+No orphans: on Linux the emulator asks the kernel for SIGTERM when its parent dies
+(``PR_SET_PDEATHSIG``, through ``setpriv`` or ``prctl``), so a test runner killed with SIGKILL takes its emulators with it; an
 ``atexit`` hook stops hubs a program forgot to stop; Ctrl-C runs the fixtures' teardown.
 """
 
@@ -26,7 +26,7 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 ENV_VAR = "IOTHUB_TWIN_EMULATOR"
 BINARY = "iothub-twin-emulator"
@@ -70,14 +70,26 @@ def _checked(path: str, source: str) -> str:
     return path
 
 
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: SIGTERM when the parent goes away."""
-    parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
+def _with_pdeathsig(args: List[str]) -> Tuple[List[str], Optional[Callable[[], None]]]:
+    """The command and a ``preexec_fn`` that make the emulator get SIGTERM when its parent dies
+    (Linux): ``setpriv --pdeathsig`` when util-linux has it (it execs into the emulator, so the
+    pid stays the emulator's), else ``prctl`` between fork and exec, resolved before the fork so
+    the child only makes the call."""
+    if not sys.platform.startswith("linux"):
+        return args, None
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        return [setpriv, "--pdeathsig", "SIGTERM", "--", *args], None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
     pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+
+    def die_with_parent() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return args, die_with_parent
 
 
 class FixedPortsLock:
@@ -113,13 +125,10 @@ class EmulatorProcess:
             handle, log_path = tempfile.mkstemp(prefix="iothub-twin-emulator-", suffix=".log")
             os.close(handle)
         self.log_path = log_path
+        command, preexec = _with_pdeathsig(list(args))
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                list(args),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, preexec_fn=preexec
             )
         _running.add(self)
         self.ready = self._read_ready_line(ready_timeout)
