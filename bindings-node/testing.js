@@ -144,7 +144,7 @@ async function startHub(options = {}) {
     return failure(`the emulator's first stdout line is not JSON: ${JSON.stringify(outcome.line)}`);
   }
   if (!ready || ready.event !== 'ready') return failure(`not a ready line: ${outcome.line}`);
-  hub._ready(ready);
+  hub._ready(ready, fixedPorts);
   return hub;
 }
 
@@ -155,11 +155,18 @@ class Hub {
     this._token = token;
     /** The emulator's log (its stderr). */
     this.logPath = logPath;
-    /** The started process: the emulator (or, with fixedPorts, flock running it). */
+    /** The emulator's process id. */
     this.pid = child.pid;
+    this._signalled = child.pid;
   }
 
-  _ready(ready) {
+  _ready(ready, fixedPorts) {
+    if (fixedPorts) {
+      // flock runs the emulator as its only child. Stopping signals the emulator itself: flock
+      // then exits after it, so the lock is free (and the ports) when stop() resolves.
+      const emulator = childOf(this._child.pid);
+      if (emulator) this.pid = this._signalled = emulator;
+    }
     this.hostname = ready.hostname;
     this.httpsPort = ready.https_port;
     this.mqttPort = ready.mqtt_port;
@@ -270,7 +277,11 @@ class Hub {
   async stop() {
     const child = this._child;
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
+    try {
+      process.kill(this._signalled, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM'); // the emulator is gone already; flock is about to exit
+    }
     let timer;
     const done = await Promise.race([
       this._exited.then(() => true),
@@ -278,9 +289,24 @@ class Hub {
     ]);
     clearTimeout(timer);
     if (!done) {
+      try {
+        process.kill(this._signalled, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
       child.kill('SIGKILL');
       await this._exited;
     }
+  }
+}
+
+/** The one child of process `pid` (Linux /proc), or null. */
+function childOf(pid) {
+  try {
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return children.length === 1 ? Number(children[0]) : null;
+  } catch {
+    return null;
   }
 }
 

@@ -4,13 +4,14 @@
 // tests/node/packaged, runs it as users do, from installed packages.)
 
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
 const { emulatorBinary } = require('../compat/node/emulator');
 const { PACKAGE } = require('./helpers');
-const { startHub, findEmulator, HubRequestError } = require(path.join(PACKAGE, 'testing.js'));
+const { startHub, findEmulator, HubRequestError, FIXED_PORTS_LOCK } = require(path.join(PACKAGE, 'testing.js'));
 
 test('without a binary the error names the npm package, the variable and PATH', () => {
   const saved = { PATH: process.env.PATH, IOTHUB_TWIN_EMULATOR: process.env.IOTHUB_TWIN_EMULATOR };
@@ -48,6 +49,22 @@ test('identities, connection drops and faults over the control API', async () =>
     assert.equal((await hub.faults()).throttleTwinRequests, 0);
     await hub.deleteDevice('testing-d1');
     await assert.rejects(hub.deleteDevice('testing-d1'), (err) => err.statusCode === 404);
+  } finally {
+    await hub.stop();
+  }
+  assert.equal(fs.existsSync(`/proc/${hub.pid}`), false);
+});
+
+// After stop() the emulator is gone (flock exits only after its child), so the lock is free; the
+// test does not take the lock itself then, as another process may be waiting for it.
+test('fixedPorts: 8883 and 443 under the lock, held until the emulator is gone', async () => {
+  const lockFree = () => spawnSync('flock', ['--nonblock', FIXED_PORTS_LOCK, 'true']).status === 0;
+  const hub = await startHub({ binary: emulatorBinary(), fixedPorts: true });
+  try {
+    assert.deepEqual([hub.httpsPort, hub.mqttPort], [443, 8883]);
+    assert.match(fs.readFileSync(`/proc/${hub.pid}/cmdline`, 'utf8'), /iothub-twin-emulator/);
+    assert.doesNotMatch(await hub.createDevice('fixed-d1'), /GatewayHostName/);
+    assert.equal(lockFree(), false);
   } finally {
     await hub.stop();
   }
