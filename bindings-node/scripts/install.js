@@ -19,7 +19,9 @@ function napiPlatform() {
 const packageDir = path.resolve(__dirname, '..');
 // `npm ci` / `npm install` inside bindings-node itself is the developer's setup: `napi build`
 // (npm run build, make node) makes the binary there, in the profile the developer chose.
-const ownInstall = process.env.INIT_CWD && path.resolve(process.env.INIT_CWD) === packageDir;
+// npm names the project being installed in npm_config_local_prefix (INIT_CWD: where npm ran).
+const project = process.env.npm_config_local_prefix || process.env.INIT_CWD;
+const ownInstall = Boolean(project) && path.resolve(project) === packageDir;
 if (!ownInstall) buildIfMissing({
   packageName: 'iothub-twin',
   packageDir,
