@@ -128,3 +128,15 @@ def alive(pid: int) -> bool:
         return False
     return fields[0] != "Z"
 
+
+
+def test_the_pytest_plugin_is_registered_and_imports_nothing_of_iothub_twin_until_used(tmp_path):
+    """pytest loads every pytest11 plugin in every run: loading ours must not load the native
+    module (it is imported by the first fixture a test asks for)."""
+    from importlib.metadata import entry_points
+
+    plugins = {e.name: e.value for e in entry_points(group="pytest11")}
+    assert plugins.get("iothub_twin") == "iothub_twin_pytest"
+    code = "import sys, iothub_twin_pytest; print(sorted(m for m in sys.modules if m.startswith('iothub_twin')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.strip() == "['iothub_twin_pytest']", out.stdout

@@ -9,7 +9,7 @@ free ports, with helpers to create identities and inject faults.
         hub.drop_connection("thermostat-1")
 
 pytest users get the same as fixtures (``iothub_hub``, ``iothub_device``,
-``iothub_fixed_port_hub``) from the plugin this package registers (see ``pytest_plugin``). The
+``iothub_fixed_port_hub``) from the plugin this package registers (``iothub_twin_pytest``). The
 binary comes from the ``iothub-twin-emulator`` wheel, ``$IOTHUB_TWIN_EMULATOR`` or ``PATH``.
 
 A feed of twin changes (``hub.twin_events()``) is not here yet: it comes with the emulator's

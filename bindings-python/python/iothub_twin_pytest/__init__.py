@@ -1,6 +1,9 @@
-"""pytest fixtures for a local IoT Hub, registered through the ``pytest11`` entry point.
+"""pytest fixtures for a local IoT Hub (``iothub_twin.testing``), registered through the
+``pytest11`` entry point of the ``iothub-twin`` package.
 
-Nothing starts unless a test asks for a fixture:
+A top-level module of its own, importing nothing but the standard library and pytest until a
+test asks for a fixture: pytest loads every registered plugin in every run, and importing
+``iothub_twin`` loads the native module. Nothing starts unless a test asks for a fixture:
 
 * ``iothub_hub`` (session): one emulator for the whole run, in memory, on free ports.
 * ``iothub_device`` (function): a new SAS device on ``iothub_hub`` with a unique id, deleted
@@ -18,11 +21,12 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from ._hub import Hub, HubRequestError, start_hub
+if TYPE_CHECKING:
+    from iothub_twin.testing import Hub
 
 
 @dataclass(frozen=True)
@@ -34,22 +38,28 @@ class Device:
 
 
 @pytest.fixture(scope="session")
-def iothub_hub() -> Iterator[Hub]:
+def iothub_hub() -> Iterator["Hub"]:
     """A local IoT Hub for the session (in memory, free ports)."""
+    from iothub_twin.testing import start_hub
+
     with start_hub() as hub:
         yield hub
 
 
 @pytest.fixture(scope="module")
-def iothub_fixed_port_hub() -> Iterator[Hub]:
+def iothub_fixed_port_hub() -> Iterator["Hub"]:
     """A local IoT Hub on 8883 (MQTT) and 443 (HTTPS, WebSockets), under the fixed-ports lock."""
+    from iothub_twin.testing import start_hub
+
     with start_hub(fixed_ports=True) as hub:
         yield hub
 
 
 @pytest.fixture
-def iothub_device(request: pytest.FixtureRequest, iothub_hub: Hub) -> Iterator[Device]:
+def iothub_device(request: pytest.FixtureRequest, iothub_hub: "Hub") -> Iterator[Device]:
     """A fresh SAS device on ``iothub_hub``, named after the test, deleted afterwards."""
+    from iothub_twin.testing import HubRequestError
+
     stem = re.sub(r"[^A-Za-z0-9-]+", "-", request.node.name).strip("-")[:80] or "device"
     device_id = f"{stem}-{secrets.token_hex(3)}"
     connection_string = iothub_hub.create_device(device_id)
@@ -69,5 +79,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.failed:
         for name in ("iothub_hub", "iothub_fixed_port_hub"):
             hub = getattr(item, "funcargs", {}).get(name)
-            if isinstance(hub, Hub):
+            if hub is not None:
                 report.sections.append((f"{name} log (tail)", hub.log_tail()))
