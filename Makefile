@@ -60,7 +60,7 @@ rust-test:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p iothub-twin -p iothub-twin-emulator
 
-## Fuzzing (issue #10 item 3, fuzz/README.md): the cargo-fuzz targets query, mqtt, rest and
+## Fuzzing (fuzz/README.md): the cargo-fuzz targets query, mqtt, rest and
 ## merge_patch, FUZZ_SECONDS each, one after the other; executions per target land in
 ## target/test-logs/fuzz.log (TAP, counted by the tally). fuzz/ is its own workspace with its own
 ## target dir. FUZZ_BUILD_FLAGS go to both `cargo fuzz build` and `run`; empty = cargo-fuzz's
@@ -118,18 +118,21 @@ $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package.json $(COMPAT)/pack
 ## device (Python azure-iot-device, Node azure-iot-device-mqtt). Each test file starts and stops
 ## the emulator binary itself. The device tests need the fixed ports 8883 and 443 (the official
 ## device SDKs hard-code them), and so does the Node service test (443): the Python and Node
-## suites run one after the other and node runs one test file at a time, so no two emulators
-## ever want them at once. Every wait inside the tests is bounded; COMPAT_TIMEOUT is the last
+## suites run one after the other and node runs one test file at a time, so no two emulators of
+## one run want them at once, and each suite holds the fixed-ports lock against other runs. Every wait inside the tests is bounded; COMPAT_TIMEOUT is the last
 ## resort for a suite that still hangs (timeout kills its whole process group, emulators too).
 COMPAT_TIMEOUT ?= 900
+## Every run that binds the fixed ports 8883/443 holds /tmp/iothub-fixed-ports.lock (re-entrant:
+## `flock /tmp/iothub-fixed-ports.lock make compat` works too), so two runs wait for each other.
+FIXED_PORTS := tests/with-fixed-ports-lock.sh
 compat: tools
 	@mkdir -p $(LOGS)
 	$(CARGO) build --locked -p iothub-twin-emulator
-	@py=0; timeout -k 10 $(COMPAT_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider \
+	@py=0; $(FIXED_PORTS) timeout -k 10 $(COMPAT_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no -p no:cacheprovider \
 		$(COMPAT)/python 2>&1 | tee $(LOGS)/compat-python.log || py=$$?; \
 	if [ $$py -eq 5 ]; then echo "compat: pytest collected no tests (exit 5)"; fi; \
 	if [ $$py -eq 124 ]; then echo "compat: pytest timed out after $(COMPAT_TIMEOUT)s"; fi; \
-	nd=0; timeout -k 10 $(COMPAT_TIMEOUT) node --test --test-concurrency=1 --test-reporter=tap \
+	nd=0; $(FIXED_PORTS) timeout -k 10 $(COMPAT_TIMEOUT) node --test --test-concurrency=1 --test-reporter=tap \
 		$(COMPAT)/node/ 2>&1 | tee $(LOGS)/compat-node.log || nd=$$?; \
 	if [ $$nd -eq 124 ]; then echo "compat: node --test timed out after $(COMPAT_TIMEOUT)s"; fi; \
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
@@ -183,7 +186,7 @@ bench: $(VENV)/.compat-installed bench-python bench-node
 	$(RELEASE)/mqtt_twin $(RELEASE)/iothub-twin-emulator 5 1000
 	$(RELEASE)/device_client $(RELEASE)/iothub-twin-emulator 5 10000
 
-## Reliability (issue #10 items 1-2, tests/reliability): the emulator binary killed with
+## Reliability (tests/reliability): the emulator binary killed with
 ## SIGKILL 3 times under 50 writing clients (crash_safety), and 20 devices plus service clients
 ## for 60 s through proxies that drop, stall and reset connections (network_faults). Figures
 ## are printed into the log and recorded in bench/RELIABILITY.md. Sizes: RELIABILITY_KILLS,
@@ -239,7 +242,7 @@ bench-python: $(VENV)/.python-tools-installed
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-index \
 		target/bench-wheels/*.whl
-	flock /tmp/iothub-fixed-ports.lock $(VENV)/bin/python bench/python/run.py \
+	$(FIXED_PORTS) $(VENV)/bin/python bench/python/run.py \
 		$(RELEASE)/iothub-twin-emulator $(BENCH_VENV)/bin/python $(VENV)/bin/python 5
 
 ## The Node benchmark (bench/node, figures in bench/README.md): iothub-twin's release addon against
@@ -248,10 +251,10 @@ bench-python: $(VENV)/.python-tools-installed
 bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
 	$(CARGO) build --locked --release -p iothub-twin-emulator
 	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
-	flock /tmp/iothub-fixed-ports.lock node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
+	$(FIXED_PORTS) node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
 		target/node-release/iothub-twin.linux-x64-gnu.node 5
 
-## Security suite (issue #10 item 4, emulator/tests/security.rs): every attack against the emulator
+## Security suite (emulator/tests/security.rs): every attack against the emulator
 ## binary logging at trace, then its log and the clients' searched for every secret used. It is
 ## part of rust-test (`cargo test`); this target runs it alone and counts attacks tried/refused.
 security:
@@ -262,7 +265,7 @@ security:
 		END { printf "security: %d attacks tried, %d refused\n", tried, refused; \
 			if (tried == 0 || refused != tried) exit 1 }' target/security.log
 
-## Load (issue #10 item 5, bench/tests/load.rs): LOAD_DEVICES core device clients held for
+## Load (bench/tests/load.rs): LOAD_DEVICES core device clients held for
 ## LOAD_SECONDS while the service client patches desired on all of them every LOAD_ROUND_SECONDS;
 ## a time series of p50/p99 push latency and emulator/client RSS; asserts correctness only.
 ## CI size with the debug emulator (measured: ~75 s in all on this machine).

@@ -18,21 +18,21 @@ export declare class DeviceClient {
    * The twin's desired and reported properties: `{ desired, reported }`, each with
    * `$version`.
    */
-  getTwin(): Promise<any>
+  getTwin(): Promise<{ desired: any, reported: any }>
   /**
    * Merges `patch` into the reported properties (checked against the twin limits first);
    * resolves to the new reported `$version`.
    */
   patchTwinReportedProperties(patch: any): Promise<number>
   /**
-   * Calls `onDesired(patch)` for every desired-property patch (with `$version`; after a
-   * reconnect, one patch with what changed meanwhile) and `onState({state, reason?})` for
-   * every connection-state change, until the client closes. Both keep the process alive
-   * until then.
+   * Calls `onDesired({patch, desired})` for every desired-property change (from `connect`
+   * on: changes before the first `watch` are held for it; after a reconnect, one patch with
+   * what changed meanwhile) and `onState(state)` for every connection-state change, until
+   * the client closes. Both keep the process alive until then.
    */
-  watch(onDesired: ((arg: any) => void), onState: ((arg: any) => void)): void
-  /** The current connection state, `{state, reason?}`. */
-  get connectionState(): any
+  watch(onDesired: ((arg: DesiredChange) => void), onState: ((arg: ConnectionState) => void)): void
+  /** The current connection state. */
+  get connectionState(): ConnectionState
   /**
    * Disconnects: pending calls fail with `ERR_CLIENT_CLOSED`, the `watch` callbacks are
    * released.
@@ -80,7 +80,7 @@ export declare class ServiceClient {
    * One page of a query: `{ items, type, continuationToken }` (`continuationToken` is null
    * on the last page).
    */
-  query(sql: string, pageSize?: number | undefined | null, continuationToken?: string | undefined | null): Promise<any>
+  query(sql: string, pageSize?: number | undefined | null, continuationToken?: string | undefined | null): Promise<{ items: any[], type: string | null, continuationToken: string | null }>
 }
 export type JsServiceClient = ServiceClient
 
@@ -98,7 +98,36 @@ export declare function connectDevice(connectionString: string, options?: Device
  */
 export declare function connectDeviceWithSharedAccessSignature(sharedAccessSignature: string, options?: DeviceOptions | undefined | null): Promise<DeviceClient>
 
-/** How a device client connects. Durations are seconds. */
+/**
+ * A connection state: `state` is `connecting`, `connected`, `disconnected`, `failed` or
+ * `closed`; a failed state says what calls now fail with (`code`, `name`).
+ */
+export interface ConnectionState {
+  /** The state's name. */
+  state: string
+  /** Why the connection is not up (`disconnected`, `failed`). */
+  reason?: string
+  /** For `failed`: the stable code calls now fail with. */
+  code?: string
+  /** For `failed`: the official error class name calls now fail with. */
+  name?: string
+}
+
+/**
+ * A desired-property change: `patch` (with `$version`) and the whole desired document after
+ * it (`desired`, with `$version`).
+ */
+export interface DesiredChange {
+  /** The change, with `$version`. */
+  patch: any
+  /** The desired document after it, with `$version`. */
+  desired: any
+}
+
+/**
+ * How a device client connects. Durations are seconds; what is left out takes the core's
+ * default.
+ */
 export interface DeviceOptions {
   /**
    * `"mqtt"` (MQTT over TLS, port 8883, the default) or `"mqttWs"` (MQTT over WebSockets,
@@ -123,7 +152,12 @@ export interface DeviceOptions {
   operationTimeoutSecs?: number
   /** Lifetime of SAS tokens made from a key (default 3600); renewed before expiry. */
   sasTokenTtlSecs?: number
+  /** `false`: no reconnecting after a lost connection; the client then fails (default true). */
+  connectionRetry?: boolean
 }
+
+/** `patch` merged into `document` (RFC 7386, as IoT Hub applies twin patches), by the core. */
+export declare function mergePatch(document: object, patch: object): any
 
 /** How a service client connects. Durations are seconds. */
 export interface ServiceOptions {

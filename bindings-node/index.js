@@ -841,3 +841,4 @@ module.exports.ServiceClient = nativeBinding.ServiceClient
 module.exports.JsServiceClient = nativeBinding.JsServiceClient
 module.exports.connectDevice = nativeBinding.connectDevice
 module.exports.connectDeviceWithSharedAccessSignature = nativeBinding.connectDeviceWithSharedAccessSignature
+module.exports.mergePatch = nativeBinding.mergePatch

@@ -1,4 +1,4 @@
-"""The Python benchmark (issue 8): iothub_twin against the official azure-iot-device 2.14 and
+"""The Python benchmark: iothub_twin against the official azure-iot-device 2.14 and
 azure-iot-hub 2.7, one emulator (release build, in memory), one run, same machine.
 
 Usage: run.py EMULATOR OURS_PYTHON OFFICIAL_PYTHON [SECONDS]

@@ -1,4 +1,4 @@
-//! Load (issue #10 item 5): a fleet of connected core `DeviceClient`s held for a while, the
+//! Load: a fleet of connected core `DeviceClient`s held for a while, the
 //! core `ServiceClient` patching desired properties of every device in rounds (a burst for the
 //! whole fleet every `LOAD_ROUND_SECONDS`), the emulator binary as a separate process.
 //!
@@ -120,9 +120,7 @@ async fn desired_fan_out_to_a_connected_fleet() {
     let fleet = Fleet::connect(&emulator, &ids, &ca).await;
     let setup_seconds = setup.elapsed().as_secs_f64();
     let service = ServiceClient::from_connection_string(
-        emulator.ready["service_connection_string"]
-            .as_str()
-            .unwrap(),
+        &emulator.ready().service_connection_string,
         ServiceClientOptions {
             trust: Trust::Pem(ca),
             ..ServiceClientOptions::default()

@@ -7,8 +7,7 @@
 const { EventEmitter } = require('node:events');
 const native = require('../index.js');
 const { callbackOrPromise } = require('./callbacks');
-const { argumentError, fromNative } = require('./errors');
-const { mergePatch } = require('./merge');
+const { argumentError, facadeError } = require('./errors');
 const { trustedCa, pem } = require('./trust');
 
 /** Transport marker: MQTT over TLS (port 8883), like azure-iot-device-mqtt's `Mqtt`. */
@@ -34,6 +33,12 @@ function* paths(value, prefix) {
     yield [path, child];
     yield* paths(child, path);
   }
+}
+
+/** Makes `target` (an object users may hold) hold exactly `source`'s members, in place. */
+function replaceContents(target, source) {
+  for (const key of Object.keys(target)) delete target[key];
+  return Object.assign(target, source);
 }
 
 /** `obj` at the dotted `path`, or undefined. */
@@ -83,19 +88,24 @@ class Twin extends EventEmitter {
       configurable: true,
       value: function update(patch, done) {
         return callbackOrPromise(done, async () => {
-          await twin._client._connected().patchTwinReportedProperties(patch);
-          mergePatch(twin.properties.reported, patch);
+          const version = await twin._client._connected().patchTwinReportedProperties(patch);
+          // The core merges (one definition of merge patch); the hub's `$version` is kept.
+          const reported = twin.properties.reported;
+          replaceContents(reported, native.mergePatch(reported, patch)).$version = version;
         }, () => []);
       },
     });
     this.properties = { desired: { ...desired }, reported: reportedSection };
   }
 
-  /** A desired patch from the hub: merged (unless not newer than what we hold), then events. */
-  _onDesiredPatch(patch) {
+  /**
+   * A desired change from the core: the patch and the merged document. A change not newer
+   * than what a twin read already gave is skipped.
+   */
+  _onDesiredPatch({ patch, desired }) {
     const held = this.properties.desired.$version;
-    if (typeof held === 'number' && typeof patch.$version === 'number' && patch.$version <= held) return;
-    mergePatch(this.properties.desired, patch);
+    if (typeof held === 'number' && patch.$version <= held) return;
+    replaceContents(this.properties.desired, desired);
     this._fireChangeEvents(patch);
   }
 
@@ -137,7 +147,8 @@ class Client extends EventEmitter {
   /**
    * Options for the next `open`: `ca` (PEM to trust instead of the default roots), `cert` and
    * `key` (X.509), and beyond the official SDK `gatewayHostName` (`host:port` to connect to),
-   * `modelId`, `productInfo`, `keepalive` (s), `operationTimeoutSecs`, `sasTokenTtlSecs`.
+   * `modelId`, `productInfo`, `keepalive` (s), `operationTimeoutSecs`, `sasTokenTtlSecs`,
+   * `connectionRetry` (false: no reconnecting after a lost connection).
    */
   setOptions(options, done) {
     return callbackOrPromise(done, async () => {
@@ -152,6 +163,7 @@ class Client extends EventEmitter {
       if (options.keepalive !== undefined) o.keepAliveSecs = Number(options.keepalive);
       if (options.operationTimeoutSecs !== undefined) o.operationTimeoutSecs = Number(options.operationTimeoutSecs);
       if (options.sasTokenTtlSecs !== undefined) o.sasTokenTtlSecs = Number(options.sasTokenTtlSecs);
+      if (options.connectionRetry !== undefined) o.connectionRetry = Boolean(options.connectionRetry);
     }, () => []);
   }
 
@@ -170,7 +182,10 @@ class Client extends EventEmitter {
         : native.connectDeviceWithSharedAccessSignature(sharedAccessSignature, options);
       this._opening = connecting.then((client) => {
         this._native = client;
-        client.watch((patch) => this._onDesiredPatch(patch), (state) => this._onState(state));
+        // The twin exists from here on, so no change the core hands over (it holds those made
+        // since connecting for the first watcher) is dropped before `getTwin`.
+        if (!this._twin) this._twin = new Twin(this);
+        client.watch((change) => this._twin._onDesiredPatch(change), (state) => this._onState(state));
         this.emit('connect');
       }).finally(() => { this._opening = null; });
     }
@@ -179,22 +194,19 @@ class Client extends EventEmitter {
 
   /** The native client, or a NotConnectedError-style rejection if `close` won the race. */
   _connected() {
-    if (!this._native) throw fromNative(new Error('[ERR_CLIENT_CLOSED NotConnectedError - -] the client is not open'));
+    if (!this._native) throw facadeError('NotConnectedError', 'ERR_CLIENT_CLOSED', 'the client is not open');
     return this._native;
   }
 
-  _onDesiredPatch(patch) {
-    if (this._twin) this._twin._onDesiredPatch(patch);
-  }
-
-  _onState({ state, reason }) {
+  _onState({ state, reason, code, name }) {
     if (state === 'connected') this.emit('connect');
     else if (state === 'disconnected') this.emit('disconnect', { type: 'Disconnected', reason });
     else if (state === 'failed') {
-      // The core gave up reconnecting (refused credentials or an exhausted retry policy).
-      // Unlike a bare EventEmitter, an unheard 'error' must not crash the process from a
-      // native callback: it is then reported as a final 'disconnect'.
-      const err = fromNative(new Error(`[ERR_CREDENTIAL UnauthorizedError - -] ${reason}`));
+      // The core gave up: refused credentials (UnauthorizedError) or an exhausted retry policy
+      // (NotConnectedError), as the core's state says. Unlike a bare EventEmitter, an unheard
+      // 'error' must not crash the process from a native callback: it is then reported as a
+      // final 'disconnect'.
+      const err = facadeError(name, code, reason);
       if (this.listenerCount('error') > 0) this.emit('error', err);
       else this.emit('disconnect', { type: 'Disconnected', reason });
     }
@@ -217,7 +229,6 @@ class Client extends EventEmitter {
   getTwin(done) {
     return callbackOrPromise(done, async () => {
       await this._open();
-      if (!this._twin) this._twin = new Twin(this);
       return this._twin.get();
     });
   }

@@ -1,11 +1,8 @@
 'use strict';
-// Error classes with the official SDK's names (azure-iot-common `errors.js`), and the decoding
-// of the native module's errors into them.
-//
-// The native module (src/error.rs) prefixes each message with
-// `[<code> <ErrorClassName> <httpStatus|-> <IoTHubErrorCode|->] `; here that becomes
-// `err.code` (stable, e.g. ERR_NOT_FOUND), the class (so `err.name` and `instanceof` match the
-// official SDK), `err.statusCode` and `err.errorCode` (e.g. 'DeviceNotFound').
+// Error classes with the official SDK's names (azure-iot-common `errors.js`). The native module
+// sets every property of its errors (`name`, `code`, `statusCode`, `errorCode`, `trackingId`,
+// from the core's one error table); here they only get the prototype of their class, so that
+// `instanceof` matches the official SDK.
 
 const NAMES = [
   'ArgumentError', 'BadDeviceResponseError', 'DeviceAlreadyExistsError',
@@ -27,27 +24,24 @@ for (const name of NAMES) {
   } }[name];
 }
 
-const NATIVE_PREFIX = /^\[(ERR_[A-Z_]+) (\w+) (\d+|-) (\S+)\] /;
-
-/** The facade's error for an error thrown by the native module (others pass through). */
+/** A native error with its class's prototype (others pass through unchanged). */
 function fromNative(err) {
-  if (!(err instanceof Error)) return err;
-  const match = NATIVE_PREFIX.exec(err.message);
-  if (!match) return err;
-  const [prefix, code, name, status, hubCode] = match;
-  const ErrorClass = errors[name] || Error;
-  const translated = new ErrorClass(err.message.slice(prefix.length));
-  translated.code = code;
-  if (status !== '-') translated.statusCode = Number(status);
-  if (hubCode !== '-') translated.errorCode = hubCode;
-  return translated;
-}
-
-/** An ArgumentError with code ERR_INVALID_ARGUMENT, for arguments the facade itself checks. */
-function argumentError(message) {
-  const err = new errors.ArgumentError(message);
-  err.code = 'ERR_INVALID_ARGUMENT';
+  if (err instanceof Error && typeof err.code === 'string' && errors[err.name] && !(err instanceof errors[err.name])) {
+    Object.setPrototypeOf(err, errors[err.name].prototype);
+  }
   return err;
 }
 
-module.exports = { errors, fromNative, argumentError };
+/** An error of class `name` with stable `code`, for failures the facade itself reports. */
+function facadeError(name, code, message) {
+  const err = new (errors[name] || Error)(message);
+  err.code = code;
+  return err;
+}
+
+/** An ArgumentError with code ERR_INVALID_ARGUMENT, for the facade's own argument checks. */
+function argumentError(message) {
+  return facadeError('ArgumentError', 'ERR_INVALID_ARGUMENT', message);
+}
+
+module.exports = { errors, fromNative, facadeError, argumentError };

@@ -56,6 +56,8 @@ export interface DeviceClientOptions {
   operationTimeoutSecs?: number;
   /** Lifetime of SAS tokens made from a key, seconds (default 3600). */
   sasTokenTtlSecs?: number;
+  /** `false`: no reconnecting after a lost connection; the client then fails (default true). */
+  connectionRetry?: boolean;
 }
 
 /** Result of `open` (as azure-iot-common's `results.Connected`). */
@@ -213,7 +215,7 @@ export type ErrorCode =
   | 'ERR_INVALID_CONNECTION_STRING' | 'ERR_INVALID_ARGUMENT' | 'ERR_INVALID_TWIN' | 'ERR_CREDENTIAL'
   | 'ERR_CONNECTION' | 'ERR_TIMEOUT' | 'ERR_BAD_REQUEST' | 'ERR_QUOTA_EXCEEDED' | 'ERR_NOT_FOUND'
   | 'ERR_ALREADY_EXISTS' | 'ERR_PRECONDITION_FAILED' | 'ERR_TOO_LARGE' | 'ERR_THROTTLED' | 'ERR_SERVICE'
-  | 'ERR_PROTOCOL' | 'ERR_QUEUE_FULL' | 'ERR_CLIENT_CLOSED' | 'ERR_UNKNOWN';
+  | 'ERR_PROTOCOL' | 'ERR_QUEUE_FULL' | 'ERR_CLIENT_CLOSED';
 
 /** An error of this package: the official class name as `name`, plus a stable `code`. */
 export declare class IoTHubTwinError extends Error {
@@ -223,6 +225,12 @@ export declare class IoTHubTwinError extends Error {
   statusCode?: number;
   /** IoT Hub's error code name, e.g. 'DeviceNotFound'. */
   errorCode?: string;
+  /** IoT Hub's six-digit error code, e.g. 404001. */
+  errorCodeNumber?: number;
+  /** The hub's tracking id, for support requests. */
+  trackingId?: string;
+  /** Whether trying again later may succeed (set on errors from the native module). */
+  retryable?: boolean;
 }
 
 /** The official SDK's error classes (azure-iot-common `errors`). */

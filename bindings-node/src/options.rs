@@ -1,15 +1,14 @@
-//! Option objects (`#[napi(object)]`) and their translation into the core's options.
-
-use std::time::Duration;
+//! Option objects (`#[napi(object)]`) and their translation into the core's options: every
+//! default and rule is the core's (`Default`, `validate`); only names and units change here.
 
 use iothub_twin::device::Transport;
+use iothub_twin::options::seconds;
 use iothub_twin::tls::{ClientCertificate, Trust};
-use iothub_twin::{DeviceClientOptions, ServiceClientOptions};
+use iothub_twin::{DeviceClientOptions, Result, RetryPolicy, ServiceClientOptions};
 use napi_derive::napi;
 
-use crate::error::invalid_argument;
-
-/// How a device client connects. Durations are seconds.
+/// How a device client connects. Durations are seconds; what is left out takes the core's
+/// default.
 #[napi(object)]
 #[derive(Default)]
 pub struct DeviceOptions {
@@ -34,6 +33,8 @@ pub struct DeviceOptions {
     pub operation_timeout_secs: Option<f64>,
     /// Lifetime of SAS tokens made from a key (default 3600); renewed before expiry.
     pub sas_token_ttl_secs: Option<f64>,
+    /// `false`: no reconnecting after a lost connection; the client then fails (default true).
+    pub connection_retry: Option<bool>,
 }
 
 /// How a service client connects. Durations are seconds.
@@ -58,80 +59,51 @@ impl std::fmt::Debug for DeviceOptions {
     }
 }
 
-fn seconds(name: &str, value: Option<f64>, default: Duration) -> napi::Result<Duration> {
-    match value {
-        None => Ok(default),
-        Some(secs) => Duration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                invalid_argument(format!("{name} must be a positive number of seconds"))
-            }),
-    }
-}
-
 fn trust(ca: Option<String>) -> Trust {
     ca.map_or(Trust::System, Trust::Pem)
 }
 
 impl DeviceOptions {
-    /// The core's options.
-    pub(crate) fn into_core(self) -> napi::Result<DeviceClientOptions> {
-        let defaults = DeviceClientOptions::default();
-        let transport = match self.transport.as_deref() {
-            None | Some("mqtt") => Transport::Mqtt,
-            Some("mqttWs") => Transport::MqttWebSockets,
-            Some(other) => {
-                return Err(invalid_argument(format!(
-                    "unknown transport {other:?} (expected \"mqtt\" or \"mqttWs\")"
-                )));
-            }
-        };
-        let client_certificate = match (self.cert, self.key) {
-            (Some(certificate_pem), Some(private_key_pem)) => Some(ClientCertificate {
-                certificate_pem,
-                private_key_pem,
-            }),
-            (None, None) => None,
-            _ => return Err(invalid_argument("cert and key must be given together")),
-        };
-        let endpoint = self
-            .endpoint
-            .map(|e| e.parse())
-            .transpose()
-            .map_err(crate::error::to_napi)?;
-        Ok(DeviceClientOptions {
-            transport,
+    /// The core's options (checked by the core when connecting).
+    pub(crate) fn into_core(self) -> Result<DeviceClientOptions> {
+        let mut options = DeviceClientOptions {
             trust: trust(self.ca),
-            client_certificate,
-            endpoint,
+            client_certificate: ClientCertificate::from_parts(self.cert, self.key)?,
+            endpoint: self.endpoint.map(|e| e.parse()).transpose()?,
             model_id: self.model_id,
             product_info: self.product_info,
-            keep_alive: seconds("keepAliveSecs", self.keep_alive_secs, defaults.keep_alive)?,
-            operation_timeout: seconds(
-                "operationTimeoutSecs",
-                self.operation_timeout_secs,
-                defaults.operation_timeout,
-            )?,
-            sas_token_ttl: seconds(
-                "sasTokenTtlSecs",
-                self.sas_token_ttl_secs,
-                defaults.sas_token_ttl,
-            )?,
-            ..defaults
-        })
+            ..Default::default()
+        };
+        if let Some(name) = &self.transport {
+            options.transport = Transport::from_name(name)?;
+        }
+        if let Some(secs) = self.keep_alive_secs {
+            options.keep_alive = seconds("keepAliveSecs", secs)?;
+        }
+        if let Some(secs) = self.operation_timeout_secs {
+            options.operation_timeout = seconds("operationTimeoutSecs", secs)?;
+        }
+        if let Some(secs) = self.sas_token_ttl_secs {
+            options.sas_token_ttl = seconds("sasTokenTtlSecs", secs)?;
+        }
+        if self.connection_retry == Some(false) {
+            options.reconnect = RetryPolicy::no_retries();
+        }
+        Ok(options)
     }
 }
 
 impl ServiceOptions {
-    /// The core's options.
-    pub(crate) fn into_core(self) -> napi::Result<ServiceClientOptions> {
-        let defaults = ServiceClientOptions::default();
-        Ok(ServiceClientOptions {
+    /// The core's options (checked by the core when the client is made).
+    pub(crate) fn into_core(self) -> Result<ServiceClientOptions> {
+        let mut options = ServiceClientOptions {
             trust: trust(self.ca),
-            timeout: seconds("timeoutSecs", self.timeout_secs, defaults.timeout)?,
             product_info: self.product_info,
-            ..defaults
-        })
+            ..Default::default()
+        };
+        if let Some(secs) = self.timeout_secs {
+            options.timeout = seconds("timeoutSecs", secs)?;
+        }
+        Ok(options)
     }
 }

@@ -2,15 +2,15 @@
 //! a connection string's key or by a JS token credential (`getToken`), called through a weak
 //! `ThreadsafeFunction` so a registry never keeps the process alive by itself.
 
-use iothub_twin::ServiceClient;
-use iothub_twin::service::{Device, Module, QueryItemType, QueryOptions, TokenProvider};
-use napi::bindgen_prelude::Promise;
+use iothub_twin::service::{Device, Module, QueryOptions, TokenProvider};
+use iothub_twin::{Error, ServiceClient};
+use napi::Env;
+use napi::bindgen_prelude::{Promise, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::error::{NapiResultExt as _, invalid_argument};
+use crate::error::{settle, throw, to_json};
 use crate::options::ServiceOptions;
 
 /// Scope of IoT Hub's Microsoft Entra tokens.
@@ -23,15 +23,17 @@ pub struct JsServiceClient {
     inner: ServiceClient,
 }
 
+type GetToken = ThreadsafeFunction<String, Promise<String>, String, napi::Status, false, true>;
+
 /// A JS `(scope) => Promise<string>` returning an access token, as `Bearer <token>`.
 struct JsTokenProvider {
-    get_token: ThreadsafeFunction<String, Promise<String>, String, napi::Status, false, true>,
+    get_token: GetToken,
 }
 
 impl TokenProvider for JsTokenProvider {
     async fn token(&self) -> iothub_twin::Result<String> {
-        let failed = |e: napi::Error| iothub_twin::Error::Authentication {
-            reason: format!("the token credential failed: {}", e.reason),
+        let failed = |e: napi::Error| {
+            Error::authentication(format!("the token credential failed: {}", e.reason))
         };
         let promise = self
             .get_token
@@ -43,184 +45,191 @@ impl TokenProvider for JsTokenProvider {
     }
 }
 
-fn to_json(value: impl Serialize) -> napi::Result<Value> {
-    serde_json::to_value(value).map_err(|e| invalid_argument(e.to_string()))
+/// `settle` over a call on a clone of the client, its answer as JSON.
+macro_rules! call {
+    ($self:ident, $env:ident, |$client:ident| $body:expr) => {{
+        let $client = $self.inner.clone();
+        settle($env, async move { $body.await }, to_json)
+    }};
 }
+
+/// A JSON argument as the core type it describes.
+fn parse<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> iothub_twin::Result<T> {
+    serde_json::from_value(value)
+        .map_err(|e| Error::invalid_argument(format!("not a {what} description: {e}")))
+}
+
+type Answer<'env> = napi::Result<PromiseRaw<'env, Value>>;
 
 #[napi]
 impl JsServiceClient {
     /// A client for the hub of a service connection string (`HostName` may carry a port).
     #[napi(factory)]
     pub fn from_connection_string(
+        env: &Env,
         connection_string: String,
         options: Option<ServiceOptions>,
     ) -> napi::Result<Self> {
-        let options = options.unwrap_or_default().into_core()?;
-        let inner = ServiceClient::from_connection_string(&connection_string, options).napi()?;
-        Ok(Self { inner })
+        let made = options
+            .unwrap_or_default()
+            .into_core()
+            .and_then(|options| ServiceClient::from_connection_string(&connection_string, options));
+        throw(env, made).map(|inner| Self { inner })
     }
 
     /// A client for hub `hostName` that signs every request with `getToken(scope)`'s token
     /// (`scope` is `https://iothubs.azure.net/.default`), e.g. a Microsoft Entra credential.
     #[napi(factory)]
     pub fn from_token_provider(
+        env: &Env,
         host_name: String,
         get_token: ThreadsafeFunction<String, Promise<String>, String, napi::Status, false, true>,
         options: Option<ServiceOptions>,
     ) -> napi::Result<Self> {
-        let options = options.unwrap_or_default().into_core()?;
         let provider = JsTokenProvider { get_token };
-        let inner = ServiceClient::with_token_provider(&host_name, provider, options).napi()?;
-        Ok(Self { inner })
+        let made = options
+            .unwrap_or_default()
+            .into_core()
+            .and_then(|options| ServiceClient::with_token_provider(&host_name, provider, options));
+        throw(env, made).map(|inner| Self { inner })
     }
 
     /// `GET /twins/{deviceId}`.
-    #[napi]
-    pub async fn get_twin(&self, device_id: String) -> napi::Result<Value> {
-        to_json(self.inner.get_twin(&device_id).await.napi()?)
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_twin<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
+        call!(self, env, |c| c.get_twin(&device_id))
     }
 
     /// `GET /twins/{deviceId}/modules/{moduleId}`.
-    #[napi]
-    pub async fn get_module_twin(
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_module_twin<'env>(
         &self,
+        env: &'env Env,
         device_id: String,
         module_id: String,
-    ) -> napi::Result<Value> {
-        to_json(
-            self.inner
-                .get_module_twin(&device_id, &module_id)
-                .await
-                .napi()?,
-        )
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.get_module_twin(&device_id, &module_id))
     }
 
     /// `PATCH /twins/{deviceId}` with `If-Match: etag` (`*` when absent); the updated twin.
-    #[napi]
-    pub async fn update_twin(
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_twin<'env>(
         &self,
+        env: &'env Env,
         device_id: String,
         patch: Value,
         etag: Option<String>,
-    ) -> napi::Result<Value> {
-        let twin = self
-            .inner
-            .update_twin(&device_id, &patch, etag.as_deref())
-            .await
-            .napi()?;
-        to_json(twin)
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.update_twin(
+            &device_id,
+            &patch,
+            etag.as_deref()
+        ))
     }
 
     /// `PATCH /twins/{deviceId}/modules/{moduleId}`.
-    #[napi]
-    pub async fn update_module_twin(
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_module_twin<'env>(
         &self,
+        env: &'env Env,
         device_id: String,
         module_id: String,
         patch: Value,
         etag: Option<String>,
-    ) -> napi::Result<Value> {
-        let twin = self
-            .inner
-            .update_module_twin(&device_id, &module_id, &patch, etag.as_deref())
-            .await
-            .napi()?;
-        to_json(twin)
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.update_module_twin(
+            &device_id,
+            &module_id,
+            &patch,
+            etag.as_deref()
+        ))
     }
 
     /// `PUT /twins/{deviceId}`: replaces tags and desired properties.
-    #[napi]
-    pub async fn replace_twin(
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn replace_twin<'env>(
         &self,
+        env: &'env Env,
         device_id: String,
         twin: Value,
         etag: Option<String>,
-    ) -> napi::Result<Value> {
-        let twin = self
-            .inner
-            .replace_twin(&device_id, &twin, etag.as_deref())
-            .await
-            .napi()?;
-        to_json(twin)
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.replace_twin(
+            &device_id,
+            &twin,
+            etag.as_deref()
+        ))
     }
 
     /// `PUT /twins/{deviceId}/modules/{moduleId}`.
-    #[napi]
-    pub async fn replace_module_twin(
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn replace_module_twin<'env>(
         &self,
+        env: &'env Env,
         device_id: String,
         module_id: String,
         twin: Value,
         etag: Option<String>,
-    ) -> napi::Result<Value> {
-        let twin = self
-            .inner
-            .replace_module_twin(&device_id, &module_id, &twin, etag.as_deref())
-            .await
-            .napi()?;
-        to_json(twin)
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.replace_module_twin(
+            &device_id,
+            &module_id,
+            &twin,
+            etag.as_deref()
+        ))
     }
 
     /// `PUT /devices/{deviceId}`: creates a device (`{deviceId, authentication?, status?}`,
     /// SAS keys generated by the hub when none are given).
-    #[napi]
-    pub async fn create_device(&self, device: Value) -> napi::Result<Value> {
-        let device: Device = serde_json::from_value(device)
-            .map_err(|e| invalid_argument(format!("not a device description: {e}")))?;
-        to_json(self.inner.create_device(&device).await.napi()?)
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_device<'env>(&self, env: &'env Env, device: Value) -> Answer<'env> {
+        let device: Device = throw(env, parse(device, "device"))?;
+        call!(self, env, |c| c.create_device(&device))
     }
 
     /// `PUT /devices/{deviceId}/modules/{moduleId}`: creates a module (`{deviceId, moduleId,
     /// authentication?}`).
-    #[napi]
-    pub async fn create_module(&self, module: Value) -> napi::Result<Value> {
-        let module: Module = serde_json::from_value(module)
-            .map_err(|e| invalid_argument(format!("not a module description: {e}")))?;
-        to_json(self.inner.create_module(&module).await.napi()?)
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_module<'env>(&self, env: &'env Env, module: Value) -> Answer<'env> {
+        let module: Module = throw(env, parse(module, "module"))?;
+        call!(self, env, |c| c.create_module(&module))
     }
 
     /// `GET /devices/{deviceId}`.
-    #[napi]
-    pub async fn get_device(&self, device_id: String) -> napi::Result<Value> {
-        to_json(self.inner.get_device(&device_id).await.napi()?)
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_device<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
+        call!(self, env, |c| c.get_device(&device_id))
     }
 
     /// `DELETE /devices/{deviceId}` with `If-Match: etag` (`*` when absent).
-    #[napi]
-    pub async fn delete_device(&self, device_id: String, etag: Option<String>) -> napi::Result<()> {
-        self.inner
-            .delete_device(&device_id, etag.as_deref())
-            .await
-            .napi()
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_device<'env>(
+        &self,
+        env: &'env Env,
+        device_id: String,
+        etag: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let deleting = async move { client.delete_device(&device_id, etag.as_deref()).await };
+        settle(env, deleting, Ok)
     }
 
     /// One page of a query: `{ items, type, continuationToken }` (`continuationToken` is null
     /// on the last page).
-    #[napi]
-    pub async fn query(
+    #[napi(
+        ts_return_type = "Promise<{ items: any[], type: string | null, continuationToken: string | null }>"
+    )]
+    pub fn query<'env>(
         &self,
+        env: &'env Env,
         sql: String,
         page_size: Option<u32>,
         continuation_token: Option<String>,
-    ) -> napi::Result<Value> {
+    ) -> Answer<'env> {
         let options = QueryOptions {
             page_size,
             continuation: continuation_token,
         };
-        let page = self.inner.query_page(&sql, &options).await.napi()?;
-        let item_type = page.item_type.map(|t| match t {
-            QueryItemType::Twin => "twin".to_owned(),
-            QueryItemType::DeviceJob => "deviceJob".to_owned(),
-            QueryItemType::JobResponse => "jobResponse".to_owned(),
-            QueryItemType::Raw => "raw".to_owned(),
-            QueryItemType::Other(other) => other,
-            other => format!("{other:?}"),
-        });
-        let items: Vec<Value> = page.items.into_iter().map(|i| i.into_json()).collect();
-        Ok(json!({
-            "items": items,
-            "type": item_type,
-            "continuationToken": page.continuation,
-        }))
+        call!(self, env, |c| c.query_page(&sql, &options))
     }
 }

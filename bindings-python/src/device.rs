@@ -3,156 +3,84 @@
 
 use std::sync::Arc;
 
+use iothub_twin::DeviceClient;
 use iothub_twin::auth::{DeviceAuth, DeviceConnectionString};
 use iothub_twin::device::{
-    ConnectionState, ConnectionStateStream, DesiredPatchStream, DeviceCredential, DeviceIdentity,
-    Transport,
+    ConnectionStateStream, DesiredPatchStream, DeviceCredential, DeviceIdentity,
 };
-use iothub_twin::tls::{ClientCertificate, Trust};
-use iothub_twin::{DeviceClient, DeviceClientOptions, RetryPolicy};
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::tokio::future_into_py;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::convert::{from_py, host_port, seconds, to_py};
+use crate::convert::{from_py, to_py};
 use crate::error::to_py_err;
+use crate::options::PyDeviceOptions;
+
+/// How a device client authenticates (the core's `DeviceCredential`); made by one of the
+/// static methods.
+#[pyclass(name = "Credential", module = "iothub_twin._native", frozen)]
+pub(crate) struct PyCredential {
+    inner: DeviceCredential,
+}
+
+#[pymethods]
+impl PyCredential {
+    /// A device or module connection string.
+    #[staticmethod]
+    fn connection_string(connection_string: String) -> Self {
+        let inner = DeviceCredential::ConnectionString(connection_string);
+        Self { inner }
+    }
+
+    /// A ready-made device or module SAS token (not renewable).
+    #[staticmethod]
+    fn sas_token(sas_token: String) -> Self {
+        let inner = DeviceCredential::SasToken(sas_token);
+        Self { inner }
+    }
+
+    /// The X.509 certificate of the options, for `host_name`/`device_id`[/`module_id`].
+    #[staticmethod]
+    #[pyo3(signature = (host_name, device_id, module_id = None))]
+    fn x509(host_name: &str, device_id: String, module_id: Option<String>) -> PyResult<Self> {
+        let identity = DeviceIdentity {
+            host_name: host_name.parse().map_err(to_py_err)?,
+            device_id,
+            module_id,
+            gateway_host_name: None,
+        };
+        let inner = DeviceCredential::X509 { identity };
+        Ok(Self { inner })
+    }
+}
 
 /// A connected device (or module) client. Made by `DeviceClient.connect(...)`.
 #[pyclass(name = "DeviceClient", module = "iothub_twin._native", frozen)]
 pub(crate) struct PyDeviceClient {
     inner: DeviceClient,
-    /// Streams opened the moment `connect` finished, handed out by the first
-    /// `desired_property_updates` / `connection_state_updates` call: a change that arrives
-    /// before Python gets to ask is buffered, not missed.
-    first_desired: std::sync::Mutex<Option<DesiredPatchStream>>,
+    /// The state stream opened the moment `connect` finished, handed out by the first
+    /// `connection_state_updates` call, so a change before Python asks is not missed (desired
+    /// patches the core itself holds for the first watcher).
     first_state: std::sync::Mutex<Option<ConnectionStateStream>>,
-}
-
-/// How to authenticate, from the arguments of `connect`.
-enum Credentials {
-    ConnectionString(String),
-    SasToken(String),
-    X509 {
-        identity: DeviceIdentity,
-        certificate: ClientCertificate,
-    },
 }
 
 #[pymethods]
 impl PyDeviceClient {
-    /// Connects (awaitable resolving to a `DeviceClient`) with exactly one of: a connection
-    /// string, a SAS token, or `host_name` + `device_id` + an X.509 certificate and key (PEM).
-    /// Durations are seconds.
+    /// Connects (awaitable resolving to a `DeviceClient`) with `credential`.
     #[staticmethod]
-    #[pyo3(signature = (
-        connection_string = None, *, sas_token = None, host_name = None, device_id = None,
-        module_id = None, certificate_pem = None, private_key_pem = None,
-        server_verification_cert = None, gateway_host_name = None, websockets = false,
-        keep_alive = 60.0, sastoken_ttl = 3600.0, operation_timeout = 60.0,
-        product_info = None, model_id = None, offline_queue_capacity = 1000,
-        connection_retry = true, retry_initial_delay = None, retry_max_delay = None
-    ))]
-    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
     fn connect<'py>(
         py: Python<'py>,
-        connection_string: Option<String>,
-        sas_token: Option<String>,
-        host_name: Option<String>,
-        device_id: Option<String>,
-        module_id: Option<String>,
-        certificate_pem: Option<String>,
-        private_key_pem: Option<String>,
-        server_verification_cert: Option<String>,
-        gateway_host_name: Option<String>,
-        websockets: bool,
-        keep_alive: f64,
-        sastoken_ttl: f64,
-        operation_timeout: f64,
-        product_info: Option<String>,
-        model_id: Option<String>,
-        offline_queue_capacity: usize,
-        connection_retry: bool,
-        retry_initial_delay: Option<f64>,
-        retry_max_delay: Option<f64>,
+        credential: &PyCredential,
+        options: &PyDeviceOptions,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut reconnect = if connection_retry {
-            RetryPolicy::default()
-        } else {
-            RetryPolicy::no_retries()
-        };
-        if let Some(delay) = retry_initial_delay {
-            reconnect.initial_delay = seconds(delay, "retry_initial_delay")?;
-        }
-        if let Some(delay) = retry_max_delay {
-            reconnect.max_delay = seconds(delay, "retry_max_delay")?;
-        }
-        let credentials = match (
-            connection_string,
-            sas_token,
-            certificate_pem,
-            private_key_pem,
-        ) {
-            (Some(cs), None, None, None) => Credentials::ConnectionString(cs),
-            (None, Some(token), None, None) => Credentials::SasToken(token),
-            (None, None, Some(certificate_pem), Some(private_key_pem)) => Credentials::X509 {
-                identity: DeviceIdentity {
-                    host_name: host_port(host_name.as_deref().unwrap_or_default())?,
-                    device_id: device_id.unwrap_or_default(),
-                    module_id,
-                    gateway_host_name: None,
-                },
-                certificate: ClientCertificate {
-                    certificate_pem,
-                    private_key_pem,
-                },
-            },
-            _ => {
-                return Err(to_py_err(iothub_twin::Error::InvalidArgument {
-                    reason: "give one credential: a connection string, a SAS token, or an \
-                             X.509 certificate with its private key"
-                        .into(),
-                }));
-            }
-        };
-        let mut options = DeviceClientOptions {
-            transport: if websockets {
-                Transport::MqttWebSockets
-            } else {
-                Transport::Mqtt
-            },
-            trust: server_verification_cert.map_or(Trust::System, Trust::Pem),
-            endpoint: gateway_host_name.as_deref().map(host_port).transpose()?,
-            model_id,
-            product_info,
-            keep_alive: seconds(keep_alive, "keep_alive")?,
-            operation_timeout: seconds(operation_timeout, "operation_timeout")?,
-            sas_token_ttl: seconds(sastoken_ttl, "sastoken_ttl")?,
-            offline_queue_capacity,
-            reconnect,
-            ..Default::default()
-        };
+        let connecting =
+            DeviceClient::connect_with(credential.inner.clone(), options.inner.clone());
         future_into_py(py, async move {
-            let inner = match credentials {
-                Credentials::ConnectionString(cs) => DeviceClient::connect(&cs, options).await,
-                Credentials::SasToken(token) => {
-                    DeviceClient::connect_with_sas_token(&token, options).await
-                }
-                Credentials::X509 {
-                    identity,
-                    certificate,
-                } => {
-                    options.client_certificate = Some(certificate);
-                    DeviceClient::connect_with(identity, DeviceCredential::X509, options).await
-                }
-            }
-            .map_err(to_py_err)?;
-            Ok(PyDeviceClient {
-                first_desired: std::sync::Mutex::new(Some(inner.desired_property_updates())),
-                first_state: std::sync::Mutex::new(Some(inner.connection_state_updates())),
-                inner,
-            })
+            let inner = connecting.await.map_err(to_py_err)?;
+            let first_state = std::sync::Mutex::new(Some(inner.connection_state_updates()));
+            Ok(PyDeviceClient { inner, first_state })
         })
     }
 
@@ -160,8 +88,7 @@ impl PyDeviceClient {
     fn get_twin<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
         future_into_py(py, async move {
-            let twin = client.get_twin().await.map_err(to_py_err)?;
-            to_py(&twin)
+            to_py(&client.get_twin().await.map_err(to_py_err)?)
         })
     }
 
@@ -182,10 +109,9 @@ impl PyDeviceClient {
     }
 
     /// Desired-property patches (each with `$version`); ends on `close`. The first call's
-    /// stream starts when `connect` finished, later ones when they are made.
+    /// stream also has the patches that came since `connect` (the core holds them).
     fn desired_property_updates(&self) -> PyDesiredPatchStream {
-        let first = self.first_desired.lock().ok().and_then(|mut f| f.take());
-        let stream = first.unwrap_or_else(|| self.inner.desired_property_updates());
+        let stream = self.inner.desired_property_updates();
         PyDesiredPatchStream {
             inner: Arc::new(Mutex::new(stream)),
         }
@@ -203,7 +129,7 @@ impl PyDeviceClient {
     /// `"connecting"`, `"connected"`, `"disconnected"`, `"failed"` or `"closed"`.
     #[getter]
     fn connection_state(&self) -> &'static str {
-        state_name(&self.inner.connection_state())
+        self.inner.connection_state().as_str()
     }
 
     /// Disconnects for good (awaitable): pending calls fail, streams end.
@@ -213,18 +139,6 @@ impl PyDeviceClient {
             client.close().await;
             Ok(())
         })
-    }
-}
-
-fn state_name(state: &ConnectionState) -> &'static str {
-    match state {
-        ConnectionState::Connecting => "connecting",
-        ConnectionState::Connected => "connected",
-        ConnectionState::Disconnected { .. } => "disconnected",
-        ConnectionState::Failed { .. } => "failed",
-        ConnectionState::Closed => "closed",
-        // Non-exhaustive: a state added later reads as not connected.
-        _ => "disconnected",
     }
 }
 
@@ -267,7 +181,7 @@ impl PyConnectionStateStream {
         let stream = self.inner.clone();
         future_into_py(py, async move {
             match stream.lock().await.next_state().await {
-                Some(state) => Ok(state_name(&state)),
+                Some(state) => Ok(state.as_str()),
                 None => Err(PyStopAsyncIteration::new_err(())),
             }
         })

@@ -1,6 +1,7 @@
-//! The one error-mapping file (STYLE.md convention 6): each core `Error` variant becomes an
-//! instance of a class defined in Python (`iothub_twin/exceptions.py`), with `status`,
-//! `error_code`, `error_code_number` and `tracking_id` set as attributes.
+//! The one error-mapping file (STYLE.md convention 6): each core error becomes an instance of
+//! the class the core's kind table names (`ErrorKind::python_class`, defined in
+//! `iothub_twin/exceptions.py`), with `code`, `status`, `error_code`, `error_code_number`,
+//! `tracking_id` and `retryable` set as attributes.
 //!
 //! The classes have no Python `__init__`, so building one runs no Python code (this may happen
 //! on a tokio thread, under `Python::attach`).
@@ -11,29 +12,6 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyModule;
 
 static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-
-/// The Python exception class (by name in `iothub_twin.exceptions`) for a core error.
-fn class_name(error: &Error) -> &'static str {
-    match error {
-        Error::InvalidConnectionString { .. } => "InvalidConnectionStringError",
-        Error::InvalidArgument { .. } => "InvalidArgumentError",
-        Error::InvalidTwin(_) => "InvalidTwinError",
-        Error::Authentication { .. } => "CredentialError",
-        Error::Connection { .. } => "ConnectionFailedError",
-        Error::Timeout { .. } => "OperationTimeout",
-        Error::Service(e) => match e.status {
-            404 => "NotFoundError",
-            412 => "PreconditionFailedError",
-            429 => "ThrottledError",
-            _ => "ServiceError",
-        },
-        Error::Protocol { .. } => "ProtocolError",
-        Error::QueueFull { .. } => "QueueFullError",
-        Error::Closed => "ClientClosedError",
-        // `Error` is non-exhaustive: a variant added later is still a client error.
-        _ => "ClientError",
-    }
-}
 
 /// A core error as a Python exception.
 pub(crate) fn to_py_err(error: Error) -> PyErr {
@@ -55,29 +33,15 @@ fn exceptions(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 }
 
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
-    let module = exceptions(py)?;
-    let exception = module
-        .getattr(class_name(error))?
+    let kind = error.kind();
+    let exception = exceptions(py)?
+        .getattr(kind.python_class())?
         .call1((error.to_string(),))?;
-    let code = error.error_code();
-    let service = match error {
-        Error::Service(e) => Some(e),
-        _ => None,
-    };
+    exception.setattr("code", kind.code())?;
     exception.setattr("status", error.status())?;
-    exception.setattr(
-        "error_code",
-        service
-            .and_then(|e| e.code_name.clone())
-            .or(code.map(|c| c.name().to_owned())),
-    )?;
-    exception.setattr(
-        "error_code_number",
-        service
-            .and_then(|e| e.code_number)
-            .or(code.map(|c| c.number())),
-    )?;
-    exception.setattr("tracking_id", service.and_then(|e| e.tracking_id.clone()))?;
+    exception.setattr("error_code", error.error_code_name())?;
+    exception.setattr("error_code_number", error.error_code_number())?;
+    exception.setattr("tracking_id", error.tracking_id())?;
     exception.setattr("retryable", error.is_retryable())?;
     Ok(PyErr::from_value(exception))
 }

@@ -9,6 +9,7 @@ mod convert;
 mod device;
 mod error;
 mod logging;
+mod options;
 mod service;
 
 use pyo3::prelude::*;
@@ -19,6 +20,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install();
     error::init(m.py())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<device::PyCredential>()?;
+    m.add_class::<options::PyDeviceOptions>()?;
     m.add_class::<device::PyDeviceClient>()?;
     m.add_class::<device::PyDesiredPatchStream>()?;
     m.add_class::<device::PyConnectionStateStream>()?;

@@ -52,7 +52,8 @@ pub(crate) fn next_log_records(
     timeout: f64,
     limit: usize,
 ) -> PyResult<Vec<Record>> {
-    let wait = crate::convert::seconds(timeout, "timeout")?;
+    let wait =
+        iothub_twin::options::seconds("timeout", timeout).map_err(crate::error::to_py_err)?;
     let Some(records) = RECORDS.get() else {
         return Ok(Vec::new());
     };

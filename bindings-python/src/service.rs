@@ -3,15 +3,15 @@
 
 use std::sync::{Arc, Mutex};
 
-use iothub_twin::service::{Device, Module, QueryItem, QueryItemType, QueryOptions, TokenProvider};
-use iothub_twin::tls::Trust;
-use iothub_twin::{Error, ServiceClient, ServiceClientOptions};
+use iothub_twin::service::{Device, Module, QueryOptions, TokenProvider};
+use iothub_twin::{Error, ServiceClient};
 use pyo3::prelude::*;
 use pyo3_async_runtimes::tokio::future_into_py;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::convert::{from_py, seconds, to_py};
+use crate::convert::{from_py, to_py};
 use crate::error::to_py_err;
+use crate::options::service_options;
 
 /// A service (back-end) client for one hub.
 #[pyclass(name = "ServiceClient", module = "iothub_twin._native", frozen)]
@@ -52,28 +52,9 @@ impl TokenProvider for SlotProvider {
             .lock()
             .ok()
             .and_then(|slot| slot.clone())
-            .ok_or_else(|| Error::Authentication {
-                reason: "no token has been obtained from the token credential".into(),
+            .ok_or_else(|| {
+                Error::authentication("no token has been obtained from the token credential")
             })
-    }
-}
-
-fn options(ca_pem: Option<String>, timeout: f64) -> PyResult<ServiceClientOptions> {
-    Ok(ServiceClientOptions {
-        trust: ca_pem.map_or(Trust::System, Trust::Pem),
-        timeout: seconds(timeout, "timeout")?,
-        ..Default::default()
-    })
-}
-
-fn item_type_name(item_type: &QueryItemType) -> String {
-    match item_type {
-        QueryItemType::Twin => "twin".into(),
-        QueryItemType::DeviceJob => "deviceJob".into(),
-        QueryItemType::JobResponse => "jobResponse".into(),
-        QueryItemType::Raw => "raw".into(),
-        QueryItemType::Other(name) => name.clone(),
-        _ => "unknown".into(),
     }
 }
 
@@ -92,31 +73,31 @@ macro_rules! call {
 impl PyServiceClient {
     /// A client from a service connection string; `ca_pem` replaces the system roots.
     #[staticmethod]
-    #[pyo3(signature = (connection_string, *, ca_pem = None, timeout = 60.0))]
+    #[pyo3(signature = (connection_string, *, ca_pem = None, timeout = None))]
     fn from_connection_string(
         connection_string: &str,
         ca_pem: Option<String>,
-        timeout: f64,
+        timeout: Option<f64>,
     ) -> PyResult<Self> {
+        let options = service_options(ca_pem, timeout)?;
         let inner =
-            ServiceClient::from_connection_string(connection_string, options(ca_pem, timeout)?)
-                .map_err(to_py_err)?;
+            ServiceClient::from_connection_string(connection_string, options).map_err(to_py_err)?;
         Ok(Self { inner })
     }
 
     /// A client for `host_name` whose requests carry the header value held by `slot`.
     #[staticmethod]
-    #[pyo3(signature = (host_name, slot, *, ca_pem = None, timeout = 60.0))]
+    #[pyo3(signature = (host_name, slot, *, ca_pem = None, timeout = None))]
     fn with_token_slot(
         host_name: &str,
         slot: &PyTokenSlot,
         ca_pem: Option<String>,
-        timeout: f64,
+        timeout: Option<f64>,
     ) -> PyResult<Self> {
         let provider = SlotProvider(slot.header.clone());
+        let options = service_options(ca_pem, timeout)?;
         let inner =
-            ServiceClient::with_token_provider(host_name, provider, options(ca_pem, timeout)?)
-                .map_err(to_py_err)?;
+            ServiceClient::with_token_provider(host_name, provider, options).map_err(to_py_err)?;
         Ok(Self { inner })
     }
 
@@ -201,7 +182,7 @@ impl PyServiceClient {
         ))
     }
 
-    /// One page of a query: `{"items": [...], "type": str | None, "continuation_token": ...}`.
+    /// One page of a query: `{"items": [...], "type": str | None, "continuationToken": ...}`.
     #[pyo3(signature = (query, page_size = None, continuation_token = None))]
     fn query<'py>(
         &self,
@@ -210,23 +191,11 @@ impl PyServiceClient {
         page_size: Option<u32>,
         continuation_token: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
         let options = QueryOptions {
             page_size,
             continuation: continuation_token,
         };
-        future_into_py(py, async move {
-            let page = client
-                .query_page(&query, &options)
-                .await
-                .map_err(to_py_err)?;
-            let items: Vec<Value> = page.items.into_iter().map(QueryItem::into_json).collect();
-            to_py(&json!({
-                "items": items,
-                "type": page.item_type.as_ref().map(item_type_name),
-                "continuation_token": page.continuation,
-            }))
-        })
+        call!(self, py, |c| c.query_page(&query, &options))
     }
 
     fn create_device<'py>(

@@ -14,8 +14,10 @@
 //! * twin requests made while offline wait (bounded) and go out in order after reconnect;
 //! * reported patches are checked against the twin limits before anything is sent.
 
+mod credential;
 mod desired;
 mod driver;
+mod held;
 mod link;
 mod options;
 mod requests;
@@ -28,14 +30,16 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub use credential::DeviceCredential;
 pub use desired::DesiredPatch;
-pub use link::{DeviceCredential, DeviceIdentity};
-pub use options::{DeviceClientOptions, Transport};
+pub use link::DeviceIdentity;
+pub use options::{
+    DeviceClientOptions, MAX_KEEP_ALIVE, MIN_KEEP_ALIVE, MIN_SAS_TOKEN_TTL, Transport,
+};
 pub use streams::{ConnectionStateStream, DesiredPatchStream};
 
-use crate::auth::{DeviceAuth, DeviceConnectionString, SasToken, unix_time_now};
 use crate::twin::{self, Section, TwinProperties};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 use driver::{Command, Driver};
 use requests::{Reply, RequestKind};
 
@@ -56,9 +60,36 @@ pub enum ConnectionState {
     Failed {
         /// Why.
         reason: String,
+        /// What calls now fail with: [`ErrorKind::Credential`] when the credentials were
+        /// refused, [`ErrorKind::Connection`] when reconnecting gave up.
+        kind: ErrorKind,
     },
     /// [`DeviceClient::close`] was called.
     Closed,
+}
+
+impl ConnectionState {
+    /// The state's name as every binding spells it: `"connecting"`, `"connected"`,
+    /// `"disconnected"`, `"failed"` or `"closed"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected => "connected",
+            ConnectionState::Disconnected { .. } => "disconnected",
+            ConnectionState::Failed { .. } => "failed",
+            ConnectionState::Closed => "closed",
+        }
+    }
+
+    /// Why the connection is not up, for `disconnected` and `failed`.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            ConnectionState::Disconnected { reason } | ConnectionState::Failed { reason, .. } => {
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A connected device (or module) client. Clones share one connection.
@@ -79,21 +110,8 @@ impl DeviceClient {
     /// Connects with a device or module connection string; returns once connected and
     /// subscribed, or with the error that prevented it (bad credentials fail at once).
     pub async fn connect(connection_string: &str, options: DeviceClientOptions) -> Result<Self> {
-        let parsed: DeviceConnectionString = connection_string.parse()?;
-        let credential = match parsed.auth {
-            DeviceAuth::SharedAccessKey { key, key_name } => {
-                DeviceCredential::Key { key, key_name }
-            }
-            DeviceAuth::SharedAccessSignature(token) => DeviceCredential::Token(token),
-            DeviceAuth::X509 => DeviceCredential::X509,
-        };
-        let identity = DeviceIdentity {
-            host_name: parsed.host_name,
-            device_id: parsed.device_id,
-            module_id: parsed.module_id,
-            gateway_host_name: parsed.gateway_host_name,
-        };
-        Self::connect_with(identity, credential, options).await
+        let credential = DeviceCredential::ConnectionString(connection_string.to_owned());
+        Self::connect_with(credential, options).await
     }
 
     /// Connects with a ready-made device or module SAS token (`SharedAccessSignature sr=…`),
@@ -101,32 +119,25 @@ impl DeviceClient {
     /// cannot be renewed, so the connection ends when it expires; an expired token is refused
     /// at once. Point `options.endpoint` at a gateway or local hub when needed.
     pub async fn connect_with_sas_token(token: &str, options: DeviceClientOptions) -> Result<Self> {
-        let token = SasToken::parse(token).map_err(|e| Error::InvalidArgument {
-            reason: e.to_string(),
-        })?;
-        token
-            .check_expiry(unix_time_now())
-            .map_err(|e| Error::InvalidArgument {
-                reason: e.to_string(),
-            })?;
-        let identity = DeviceIdentity::from_sas_token(&token)?;
-        Self::connect_with(identity, DeviceCredential::Token(token), options).await
+        Self::connect_with(DeviceCredential::SasToken(token.to_owned()), options).await
     }
 
-    /// Connects as `identity` with `credential` (a key, a SAS token, or X.509 from the
-    /// options).
+    /// Connects with `credential` (any of them: see [`DeviceCredential`]) after checking the
+    /// options ([`DeviceClientOptions::validate`]); returns once connected, subscribed and
+    /// the desired baseline is read.
     pub async fn connect_with(
-        identity: DeviceIdentity,
         credential: DeviceCredential,
         options: DeviceClientOptions,
     ) -> Result<Self> {
+        options.validate()?;
+        let (identity, secret) = credential.resolve()?;
         let timeout = options.operation_timeout;
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (state_tx, state) = watch::channel(ConnectionState::Connecting);
         let (connected_tx, connected) = oneshot::channel();
         let link = link::Link {
             identity,
-            credential,
+            secret,
             options,
         };
         let driver = Driver::new(link, command_rx, state_tx, connected_tx)?;

@@ -1,11 +1,13 @@
 //! The crate's one error type, and the IoT Hub error codes it carries.
 
 mod code;
+mod kind;
 mod service;
 
 use std::time::Duration;
 
 pub use code::ErrorCode;
+pub use kind::ErrorKind;
 pub use service::ServiceError;
 
 use crate::twin::ValidationError;
@@ -38,11 +40,14 @@ pub enum Error {
     #[error(transparent)]
     InvalidTwin(#[from] ValidationError),
 
-    /// The hub refused the credential (MQTT CONNACK 4 or 5, HTTP 401 or 403). Not retried.
+    /// The hub refused the credential (MQTT CONNACK 4 or 5, HTTP 401 or 403), or no
+    /// credential could be obtained. Not retried.
     #[error("authentication failed: {reason}")]
     Authentication {
         /// Why, as far as the hub said.
         reason: String,
+        /// The hub's answer (status, error code, tracking id) when it refused over HTTP.
+        answer: Option<ServiceError>,
     },
 
     /// The connection could not be opened, or was lost while a call was in flight.
@@ -86,21 +91,71 @@ pub enum Error {
 }
 
 impl Error {
-    /// The IoT Hub error code this error corresponds to, when there is one.
-    pub fn error_code(&self) -> Option<ErrorCode> {
+    /// The kind of failure, with its stable code and official class names: the one table the
+    /// bindings map from.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidTwin(e) => Some(e.error_code()),
-            Error::Service(e) => e.code,
+            Error::InvalidConnectionString { .. } => ErrorKind::InvalidConnectionString,
+            Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            Error::InvalidTwin(_) => ErrorKind::InvalidTwin,
+            Error::Authentication {
+                answer: Some(answer),
+                ..
+            } if answer.status == 403 => {
+                ErrorKind::of_status(answer.status, answer.code_name.as_deref())
+            }
+            Error::Authentication { .. } => ErrorKind::Credential,
+            Error::Connection { .. } => ErrorKind::Connection,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Service(e) => ErrorKind::of_status(e.status, e.code_name.as_deref()),
+            Error::Protocol { .. } => ErrorKind::Protocol,
+            Error::QueueFull { .. } => ErrorKind::QueueFull,
+            Error::Closed => ErrorKind::Closed,
+        }
+    }
+
+    /// The hub's error answer, when the failure is one (service errors, and credentials
+    /// refused over HTTP).
+    pub fn answer(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            Error::Authentication { answer, .. } => answer.as_ref(),
             _ => None,
         }
     }
 
-    /// The HTTP (or MQTT twin) status of a service error.
-    pub fn status(&self) -> Option<u16> {
+    /// The IoT Hub error code this error corresponds to, when there is one known to this
+    /// crate.
+    pub fn error_code(&self) -> Option<ErrorCode> {
         match self {
-            Error::Service(e) => Some(e.status),
-            _ => None,
+            Error::InvalidTwin(e) => Some(e.error_code()),
+            other => other.answer().and_then(|e| e.code),
         }
+    }
+
+    /// IoT Hub's error code name (`"DeviceNotFound"`), as sent even when unknown here.
+    pub fn error_code_name(&self) -> Option<&str> {
+        match self.answer().and_then(|e| e.code_name.as_deref()) {
+            Some(name) => Some(name),
+            None => self.error_code().map(ErrorCode::name),
+        }
+    }
+
+    /// IoT Hub's six-digit error code (`404001`), as sent even when unknown here.
+    pub fn error_code_number(&self) -> Option<u32> {
+        self.answer()
+            .and_then(|e| e.code_number)
+            .or(self.error_code().map(ErrorCode::number))
+    }
+
+    /// The hub's tracking id, for support requests.
+    pub fn tracking_id(&self) -> Option<&str> {
+        self.answer().and_then(|e| e.tracking_id.as_deref())
+    }
+
+    /// The HTTP (or MQTT twin) status the hub answered with.
+    pub fn status(&self) -> Option<u16> {
+        self.answer().map(|e| e.status)
     }
 
     /// 404: the device, module or twin does not exist.
@@ -129,6 +184,21 @@ impl Error {
             Error::Service(e) => e.status == 429 || e.status >= 500,
             Error::Timeout { .. } | Error::Connection { .. } => true,
             _ => false,
+        }
+    }
+
+    /// A refused or missing credential, without an answer from the hub.
+    pub fn authentication(reason: impl Into<String>) -> Self {
+        Error::Authentication {
+            reason: reason.into(),
+            answer: None,
+        }
+    }
+
+    /// An invalid argument.
+    pub fn invalid_argument(reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            reason: reason.into(),
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod device;
 pub mod error;
+pub mod options;
 pub mod retry;
 pub mod service;
 pub mod tls;
@@ -10,6 +11,6 @@ pub mod topics;
 pub mod twin;
 
 pub use device::{DeviceClient, DeviceClientOptions};
-pub use error::{Error, ErrorCode, Result, ServiceError};
+pub use error::{Error, ErrorCode, ErrorKind, Result, ServiceError};
 pub use retry::RetryPolicy;
 pub use service::{ServiceClient, ServiceClientOptions};

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::{Error, Result};
+
 /// When and how often to try again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
@@ -38,6 +40,37 @@ impl RetryPolicy {
             max_retries: Some(0),
             ..Self::default()
         }
+    }
+
+    /// The policy with delays of at most `max_delay` (the first one included), e.g. the
+    /// official SDKs' `connection_retry_interval`.
+    pub fn capped_at(self, max_delay: Duration) -> Self {
+        Self {
+            initial_delay: self.initial_delay.min(max_delay),
+            max_delay,
+            ..self
+        }
+    }
+
+    /// Checks the policy: delays finite with `initial_delay <= max_delay`, `multiplier >= 1`,
+    /// `jitter` in `0..=1`.
+    pub fn validate(&self, name: &str) -> Result<()> {
+        if self.initial_delay > self.max_delay {
+            return Err(Error::invalid_argument(format!(
+                "{name}: the initial delay must not exceed the maximum delay"
+            )));
+        }
+        if !(self.multiplier >= 1.0 && self.multiplier.is_finite()) {
+            return Err(Error::invalid_argument(format!(
+                "{name}: the multiplier must be a finite number of at least 1"
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err(Error::invalid_argument(format!(
+                "{name}: the jitter must be between 0 and 1"
+            )));
+        }
+        Ok(())
     }
 
     /// The delay before retry number `retry` (0 = the first retry), or `None` when the policy

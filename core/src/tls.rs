@@ -28,6 +28,25 @@ pub struct ClientCertificate {
     pub private_key_pem: String,
 }
 
+impl ClientCertificate {
+    /// The certificate of a binding's two optional PEM arguments: both or neither.
+    pub fn from_parts(
+        certificate_pem: Option<String>,
+        private_key_pem: Option<String>,
+    ) -> crate::Result<Option<Self>> {
+        match (certificate_pem, private_key_pem) {
+            (Some(certificate_pem), Some(private_key_pem)) => Ok(Some(Self {
+                certificate_pem,
+                private_key_pem,
+            })),
+            (None, None) => Ok(None),
+            _ => Err(crate::Error::invalid_argument(
+                "an X.509 client certificate needs both the certificate and its private key",
+            )),
+        }
+    }
+}
+
 impl std::fmt::Debug for ClientCertificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientCertificate")

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Emulator settings; `Default` matches the binary's defaults.
 #[derive(Clone, Debug)]
@@ -20,6 +21,34 @@ pub struct EmulatorConfig {
     pub devices: Vec<String>,
     /// Emulator-only stand-in for Microsoft Entra: `Authorization: Bearer <token>` acts as owner.
     pub entra_token: Option<String>,
+    /// Bounds on the HTTPS port's connections.
+    pub https_limits: HttpsLimits,
+}
+
+/// How many connections the HTTPS port holds and how long a slow client may keep one, so that
+/// clients that connect and send nothing (or half a request) cannot use up the process's file
+/// descriptors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpsLimits {
+    /// Open connections at most (WebSocket MQTT connections included); more are closed at once.
+    /// Capped below the process's descriptor limit at start.
+    pub max_connections: usize,
+    /// Time allowed for the TLS handshake.
+    pub handshake_timeout: Duration,
+    /// Time allowed, after the handshake, for the first request's headers (a request is
+    /// dispatched once they are in; later requests and upgraded WebSocket connections are not
+    /// timed by this).
+    pub first_request_timeout: Duration,
+}
+
+impl Default for HttpsLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 4096,
+            handshake_timeout: Duration::from_secs(10),
+            first_request_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -32,6 +61,7 @@ impl Default for EmulatorConfig {
             https_port: 443,
             devices: Vec::new(),
             entra_token: None,
+            https_limits: HttpsLimits::default(),
         }
     }
 }

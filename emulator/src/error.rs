@@ -1,11 +1,8 @@
-//! IoT Hub's error responses (spec/protocol.md §3.6, §4.2), as one type both endpoints render.
+//! The hub's errors: an IoT Hub error code and a message. Each adapter renders them in its own
+//! wire shape (`rest/response.rs`, `mqtt/twin_requests.rs`).
 
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use iothub_twin::ErrorCode;
-use serde_json::json;
-
-use crate::clock;
+use iothub_twin::twin::{ValidationError, Violation};
 
 /// An error the hub answers with: an IoT Hub error code and a message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -54,47 +51,31 @@ impl HubError {
         Self::new(ErrorCode::PreconditionFailed, message)
     }
 
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    /// `503001 ServiceUnavailable`.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ServiceUnavailable, message)
     }
 
-    /// The REST body: `{"Message":"ErrorCode:<Name>;<text>","ExceptionMessage":"Tracking ID:…"}`.
-    /// Node splits `Message` on `;`, so a `;` inside the text would cut it short: it becomes `,`.
-    pub fn rest_body(&self) -> serde_json::Value {
-        json!({
-            "Message": format!("ErrorCode:{};{}", self.code.name(), self.message.replace(';', ",")),
-            "ExceptionMessage": format!("Tracking ID:{}-G:0-TimeStamp:{}", clock::tracking_id(), clock::tracking_timestamp()),
-        })
-    }
-
-    /// The MQTT twin error body: `{"errorCode":400004,"trackingId":…,"message":…,"timestampUtc":…}`
-    /// (the official Node SDK detects a twin error only by `errorCode` in the body).
-    pub fn mqtt_body(&self) -> serde_json::Value {
-        json!({
-            "errorCode": self.code.number(),
-            "trackingId": format!("{}-G:0-TimeStamp:{}", clock::tracking_id(), clock::tracking_timestamp()),
-            "message": self.message,
-            "timestampUtc": clock::now_iso(),
-        })
+    /// The HTTP (or MQTT twin response) status.
+    pub fn status(&self) -> u16 {
+        self.code.status()
     }
 }
 
-impl From<iothub_twin::twin::ValidationError> for HubError {
-    fn from(error: iothub_twin::twin::ValidationError) -> Self {
-        Self::new(error.error_code(), error.to_string())
-    }
-}
-
-impl IntoResponse for HubError {
-    fn into_response(self) -> Response {
-        let mut response =
-            (self.status(), crate::rest::json_body(&self.rest_body())).into_response();
-        if let Ok(value) = HeaderValue::from_str(self.code.name()) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static("iothub-errorcode"), value);
+impl From<ValidationError> for HubError {
+    /// A section over its size limit is IoT Hub's `403100 DeviceModelMaxPropertiesExceeded`
+    /// (IoT Hub's error reference, "4031xx Device model forbidden errors"), not a 400: every
+    /// other broken twin rule is `400004 ArgumentInvalid`.
+    fn from(error: ValidationError) -> Self {
+        match error.violation {
+            Violation::TooLarge { size, max } => Self::new(
+                ErrorCode::DeviceModelMaxPropertiesExceeded,
+                format!(
+                    "Twin properties size exceeded: {} is {size} bytes, the maximum is {max} bytes",
+                    error.path
+                ),
+            ),
+            _ => Self::new(error.error_code(), error.to_string()),
         }
-        response
     }
 }

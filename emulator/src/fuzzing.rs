@@ -11,10 +11,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use serde_json::json;
 
 use crate::clock;
-use crate::faults::{FaultSettings, Faults};
-use crate::mqtt::MqttHub;
+use crate::faults::FaultSettings;
+use crate::hub::Hub;
 use crate::registry::{Device, IdentityBody, Module, Registry};
-use crate::rest::{AppState, router};
+use crate::rest::router;
 use crate::store::Store;
 use crate::tls::TlsMaterial;
 
@@ -24,7 +24,7 @@ pub type SasIdentity<'a> = (&'a str, Option<&'a str>, &'a str);
 /// An in-memory hub: store, policies and MQTT endpoint, with no listener.
 #[derive(Debug)]
 pub struct FuzzHub {
-    state: AppState,
+    hub: Arc<Hub>,
     /// Holds the CA files the MQTT endpoint's certificate authority was made from.
     _tls_dir: tempfile::TempDir,
 }
@@ -40,34 +40,27 @@ impl FuzzHub {
             .prefix("iothub-twin-fuzz-")
             .tempdir()?;
         let tls = TlsMaterial::load_or_create(tls_dir.path(), Self::HOSTNAME)?;
-        let policies = Arc::new(policies);
-        let mqtt = MqttHub::new(
-            store.clone(),
-            policies.clone(),
+        let hub = Hub::new(
+            store,
+            policies,
             Self::HOSTNAME.to_owned(),
-            Arc::new(Faults::default()),
+            entra_token,
             tls.certificate_authority()?,
         );
         Ok(Self {
-            state: AppState {
-                store,
-                policies,
-                hostname: Self::HOSTNAME.to_owned(),
-                entra_token,
-                mqtt,
-            },
+            hub,
             _tls_dir: tls_dir,
         })
     }
 
-    /// The shared state (store, policies, faults).
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// The hub (store, policies, faults).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
     }
 
     /// The HTTPS port's router, exactly as served.
     pub fn router(&self) -> Router {
-        router(self.state.clone())
+        router(self.hub.clone())
     }
 
     /// Serves one MQTT connection (SAS authentication: no client certificate) on `stream` to
@@ -76,7 +69,7 @@ impl FuzzHub {
     where
         S: AsyncRead + AsyncWrite + Send,
     {
-        self.state.mqtt.clone().serve_stream(stream).await;
+        crate::mqtt::serve_stream(self.hub.clone(), stream, "mqtt").await;
     }
 
     /// Puts the hub back to a known state, so fuzz inputs run independently of each other: the
@@ -106,8 +99,8 @@ impl FuzzHub {
                 }
             }
         }
-        self.state
-            .store
+        self.hub
+            .store()
             .write(|registry, changes| {
                 for device_id in registry.devices.keys().chain(fresh.devices.keys()) {
                     changes.delete_device(device_id);
@@ -122,13 +115,13 @@ impl FuzzHub {
                 Ok(())
             })
             .await?;
-        self.state.faults().set(FaultSettings::default());
-        self.state.mqtt.sessions.clear();
+        self.hub.faults().set(FaultSettings::default());
+        self.hub.sessions.clear();
         Ok(())
     }
 
     /// How many MQTT connections are registered as live.
     pub fn live_connections(&self) -> usize {
-        self.state.mqtt.live.all().len()
+        self.hub.live.all().len()
     }
 }

@@ -17,7 +17,6 @@
 //! or run the `iothub-twin-emulator` binary, whose flags and ready line follow DESIGN.md's
 //! "emulator contract".
 
-mod auth;
 mod clock;
 mod config;
 mod error;
@@ -25,9 +24,11 @@ mod faults;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod hub;
 mod mqtt;
 mod policies;
 pub mod query;
+mod ready;
 pub mod registry;
 mod rest;
 mod server;
@@ -35,12 +36,14 @@ pub mod store;
 mod tls;
 pub mod twin_state;
 
-pub use config::EmulatorConfig;
+pub use config::{EmulatorConfig, HttpsLimits};
 pub use error::HubError;
 pub use faults::{FaultSettings, Faults};
-pub use mqtt::MqttHub;
+pub use hub::{Hub, Tagged};
 pub use policies::{Permission, Policies, Policy};
-pub use rest::{AppState, MAX_BODY_BYTES, router};
+pub use ready::ReadyLine;
+pub use registry::IdentityKey;
+pub use rest::{MAX_BODY_BYTES, router};
 pub use server::RunningEmulator;
-pub use store::{Changes, DesiredNotification, Store};
+pub use store::{Changes, ReportedChange, Store, StoreEvent, TwinChange, TwinOp};
 pub use twin_state::{DesiredChange, TwinState};

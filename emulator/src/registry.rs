@@ -14,7 +14,68 @@ pub use identity_body::IdentityBody;
 pub use twin_json::TwinField;
 
 use crate::clock;
+use crate::error::HubError;
 use crate::twin_state::TwinState;
+
+/// Names one identity: a device (`module_id` None) or one of its modules.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IdentityKey {
+    /// The device id.
+    pub device_id: String,
+    /// The module id, for modules.
+    pub module_id: Option<String>,
+}
+
+impl IdentityKey {
+    /// A device's key.
+    pub fn device(device_id: &str) -> Self {
+        Self {
+            device_id: device_id.to_owned(),
+            module_id: None,
+        }
+    }
+
+    /// A device's key (`module_id` None) or a module's.
+    pub fn new(device_id: &str, module_id: Option<&str>) -> Self {
+        Self {
+            device_id: device_id.to_owned(),
+            module_id: module_id.map(str::to_owned),
+        }
+    }
+
+    /// The module id, borrowed.
+    pub fn module(&self) -> Option<&str> {
+        self.module_id.as_deref()
+    }
+
+    /// An MQTT client id, `deviceId` or `deviceId/moduleId`, when both ids follow IoT Hub's id
+    /// rules.
+    pub fn from_client_id(client_id: &str) -> Option<Self> {
+        let (device_id, module_id) = match client_id.split_once('/') {
+            Some((device, module)) => (device, Some(module)),
+            None => (client_id, None),
+        };
+        iothub_twin::auth::check_identity_id("device id", device_id).ok()?;
+        if let Some(module) = module_id {
+            iothub_twin::auth::check_identity_id("module id", module).ok()?;
+        }
+        Some(Self::new(device_id, module_id))
+    }
+
+    /// IoT Hub's 404 for this identity: `DeviceNotFound` or `ModuleNotFound`.
+    pub fn not_found(&self) -> HubError {
+        match &self.module_id {
+            Some(module_id) => HubError::module_not_found(&self.device_id, module_id),
+            None => HubError::device_not_found(&self.device_id),
+        }
+    }
+
+    /// Whether this key is `other` or, for a device key, one of the device's modules.
+    pub fn covers(&self, other: &IdentityKey) -> bool {
+        self.device_id == other.device_id
+            && (self.module_id.is_none() || self.module_id == other.module_id)
+    }
+}
 
 /// Every device of the hub, ordered by id (queries page in this order).
 #[derive(Debug, Default)]
@@ -208,6 +269,42 @@ impl Registry {
     /// The device `device_id`.
     pub fn device(&self, device_id: &str) -> Option<&Device> {
         self.devices.get(device_id)
+    }
+
+    /// The identity and twin `key` names, or its 404 (a module's missing device is
+    /// `DeviceNotFound`).
+    pub fn find(&self, key: &IdentityKey) -> Result<(&Identity, &TwinState), HubError> {
+        let device = self
+            .devices
+            .get(&key.device_id)
+            .ok_or_else(|| HubError::device_not_found(&key.device_id))?;
+        match &key.module_id {
+            None => Ok((&device.identity, &device.twin)),
+            Some(module_id) => device
+                .modules
+                .get(module_id)
+                .map(|m| (&m.identity, &m.twin))
+                .ok_or_else(|| key.not_found()),
+        }
+    }
+
+    /// [`Self::find`], for writing.
+    pub fn find_mut(
+        &mut self,
+        key: &IdentityKey,
+    ) -> Result<(&mut Identity, &mut TwinState), HubError> {
+        let device = self
+            .devices
+            .get_mut(&key.device_id)
+            .ok_or_else(|| HubError::device_not_found(&key.device_id))?;
+        match &key.module_id {
+            None => Ok((&mut device.identity, &mut device.twin)),
+            Some(module_id) => device
+                .modules
+                .get_mut(module_id)
+                .map(|m| (&mut m.identity, &mut m.twin))
+                .ok_or_else(|| key.not_found()),
+        }
     }
 
     /// The identity and twin of a device (`module_id` None) or module.

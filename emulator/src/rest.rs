@@ -1,87 +1,66 @@
 //! The REST service API (spec §4): routing, and the request plumbing every endpoint shares.
 
+mod auth;
 mod control;
 mod devices;
 mod query;
+mod response;
 mod twins;
+mod websocket;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, RETRY_AFTER};
+use axum::http::header::{CONTENT_LENGTH, IF_MATCH, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use bytes::BytesMut;
+use futures::StreamExt as _;
 use iothub_twin::ErrorCode;
 use serde_json::Value;
 
 use crate::error::HubError;
-use crate::faults::Faults;
-use crate::mqtt::{MqttHub, websocket_route};
-use crate::policies::Policies;
-use crate::registry::{Identity, Registry};
-use crate::store::Store;
-use crate::twin_state::TwinState;
+use crate::hub::Hub;
+use crate::registry::IdentityKey;
+pub(crate) use response::{json_body, ok_json};
 
 /// Largest request body accepted; larger ones get `413 MessageTooLarge`.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The registry and twins.
-    pub store: Store,
-    /// Shared access policies.
-    pub policies: Arc<Policies>,
-    /// The hub's host name (`--hostname`), checked against SAS `sr`.
-    pub hostname: String,
-    /// `--entra-token`, when given.
-    pub entra_token: Option<String>,
-    /// The MQTT endpoint (WebSocket upgrades, the control API, disconnects on registry changes).
-    pub mqtt: Arc<MqttHub>,
-}
-
-impl AppState {
-    /// Fault injection settings.
-    pub fn faults(&self) -> &Faults {
-        &self.mqtt.faults
-    }
-}
-
 /// The HTTPS port's routes: the service API, MQTT over WebSockets and the control API.
-pub fn router(state: AppState) -> Router {
-    service_api(&state)
-        .route("/$iothub/websocket", get(websocket_route))
+pub fn router(hub: Arc<Hub>) -> Router {
+    service_api(&hub)
+        .route("/$iothub/websocket", get(websocket::upgrade))
         .merge(control::routes())
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(hub)
 }
 
 /// IoT Hub's service REST API (spec §4).
-fn service_api(state: &AppState) -> Router<AppState> {
+fn service_api(hub: &Arc<Hub>) -> Router<Arc<Hub>> {
     Router::new()
         .route("/devices", get(devices::list_devices))
         .route(
             "/devices/{device_id}",
-            get(devices::get_device)
-                .put(devices::put_device)
-                .delete(devices::delete_device),
+            get(devices::get_identity)
+                .put(devices::put_identity)
+                .delete(devices::delete_identity),
         )
         .route("/devices/query", post(query::query_twins))
         .route("/devices/{device_id}/modules", get(devices::list_modules))
         .route(
             "/devices/{device_id}/modules/{module_id}",
-            get(devices::get_module)
-                .put(devices::put_module)
-                .delete(devices::delete_module),
+            get(devices::get_identity)
+                .put(devices::put_identity)
+                .delete(devices::delete_identity),
         )
         .route(
             "/twins/{device_id}",
@@ -95,21 +74,18 @@ fn service_api(state: &AppState) -> Router<AppState> {
                 .patch(twins::update_twin)
                 .put(twins::replace_twin),
         )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            throttle_fault,
-        ))
+        .route_layer(middleware::from_fn_with_state(hub.clone(), throttle_fault))
         .route_layer(middleware::from_fn(require_api_version))
 }
 
 /// The `throttleServiceRequests` fault: 429 with `Retry-After: 1`, the request not processed.
-async fn throttle_fault(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn throttle_fault(State(hub): State<Arc<Hub>>, request: Request, next: Next) -> Response {
     let device = request.uri().path().split('/').nth(2).map(|id| {
         percent_encoding::percent_decode_str(id)
             .decode_utf8_lossy()
             .into_owned()
     });
-    if state.faults().throttle_service_request(device.as_deref()) {
+    if hub.faults().throttle_service_request(device.as_deref()) {
         let mut response = HubError::new(
             ErrorCode::ThrottlingException,
             "the service API is throttled (emulator fault)",
@@ -166,29 +142,6 @@ fn with_status(error: HubError, status: StatusCode) -> Response {
     response
 }
 
-/// A JSON body with IoT Hub's content type.
-pub(crate) fn json_body(value: &Value) -> Response {
-    (
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        value.to_string(),
-    )
-        .into_response()
-}
-
-/// `200` with a JSON body and, when given, a quoted `ETag` header.
-pub(crate) fn ok_json(value: &Value, etag: Option<&str>) -> Response {
-    let mut response = json_body(value);
-    if let Some(etag) = etag
-        && let Ok(header) = HeaderValue::from_str(&format!("\"{etag}\""))
-    {
-        response.headers_mut().insert(ETAG, header);
-    }
-    response
-}
-
 /// `If-Match` with one pair of surrounding quotes removed (`"*"` and `*` alike); `None` when
 /// absent, which means unconditional (spec §4.1).
 pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<String>, HubError> {
@@ -206,14 +159,12 @@ pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<String>, HubError> 
     Ok(Some(unquoted.to_owned()))
 }
 
-/// The ids in the path, checked against IoT Hub's id rules.
+/// The identity the path names (`{device_id}`, and `{module_id}` when present), its ids checked
+/// against IoT Hub's id rules.
 #[derive(Debug)]
-pub(crate) struct Ids {
-    pub device_id: String,
-    pub module_id: Option<String>,
-}
+pub(crate) struct Key(pub IdentityKey);
 
-impl<S: Send + Sync> FromRequestParts<S> for Ids {
+impl<S: Send + Sync> FromRequestParts<S> for Key {
     type Rejection = HubError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HubError> {
@@ -230,32 +181,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
                 })
                 .transpose()
         };
-        Ok(Self {
+        Ok(Self(IdentityKey {
             device_id: checked("device_id", "the device id")?
                 .ok_or_else(|| HubError::invalid("the path names no device"))?,
             module_id: checked("module_id", "the module id")?,
-        })
-    }
-}
-
-impl Ids {
-    /// The identity these ids name, with its twin, or IoT Hub's 404 for the missing device or
-    /// module.
-    pub(crate) fn find<'r>(
-        &self,
-        registry: &'r Registry,
-    ) -> Result<(&'r Identity, &'r TwinState), HubError> {
-        let device = registry
-            .device(&self.device_id)
-            .ok_or_else(|| HubError::device_not_found(&self.device_id))?;
-        match &self.module_id {
-            None => Ok((&device.identity, &device.twin)),
-            Some(module_id) => device
-                .modules
-                .get(module_id)
-                .map(|m| (&m.identity, &m.twin))
-                .ok_or_else(|| HubError::module_not_found(&self.device_id, module_id)),
-        }
+        }))
     }
 }
 
@@ -287,21 +217,8 @@ pub(crate) struct JsonBody(pub Value);
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = HubError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, HubError> {
-        let bytes: Result<Bytes, BytesRejection> = Bytes::from_request(request, state).await;
-        let bytes = bytes.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                HubError::new(
-                    ErrorCode::MessageTooLarge,
-                    format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-                )
-            } else {
-                HubError::new(
-                    ErrorCode::IotHubFormatError,
-                    format!("the request body could not be read: {rejection}"),
-                )
-            }
-        })?;
+    async fn from_request(request: Request, _: &S) -> Result<Self, HubError> {
+        let bytes = read_body(request).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(HubError::new(
                 ErrorCode::ArgumentNull,
@@ -315,6 +232,50 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             )
         })
     }
+}
+
+/// How much of an oversized body is read (and discarded) before the 413 is sent. Answering
+/// before the body is read makes HTTP/2 clients (curl, reqwest) report a stream error instead of
+/// the answer; past this much the client is not worth waiting for, and the stream is reset.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The body, up to [`MAX_BODY_BYTES`]; a larger one is `413 MessageTooLarge`.
+async fn read_body(request: Request) -> Result<Bytes, HubError> {
+    let too_large = || {
+        HubError::new(
+            ErrorCode::MessageTooLarge,
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > DRAIN_LIMIT) {
+        return Err(too_large());
+    }
+    let mut chunks = request.into_body().into_data_stream();
+    let mut kept = BytesMut::new();
+    let mut total = 0usize;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            HubError::new(
+                ErrorCode::IotHubFormatError,
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        total = total.saturating_add(chunk.len());
+        if total <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&chunk);
+        } else if total > DRAIN_LIMIT {
+            break;
+        }
+    }
+    if total > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(kept.freeze())
 }
 
 #[cfg(test)]

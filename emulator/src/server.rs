@@ -1,5 +1,7 @@
 //! Binding the listeners, serving, and shutting down.
 
+mod limits;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,18 +9,17 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use iothub_twin::auth::check_identity_id;
 use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
-use crate::clock;
 use crate::config::EmulatorConfig;
 use crate::faults::Faults;
-use crate::mqtt::MqttHub;
-use crate::policies::{Policies, random_key};
-use crate::registry::{Device, IdentityBody};
-use crate::rest::{AppState, router};
+use crate::hub::Hub;
+use crate::mqtt;
+use crate::policies::Policies;
+use crate::rest::router;
 use crate::store::Store;
 use crate::tls::TlsMaterial;
 
@@ -35,7 +36,7 @@ pub struct RunningEmulator {
     pub ca_cert_path: PathBuf,
     /// The same CA certificate, PEM.
     pub ca_cert_pem: String,
-    state: AppState,
+    hub: Arc<Hub>,
     devices: Vec<String>,
     https: Handle<SocketAddr>,
     https_task: JoinHandle<std::io::Result<()>>,
@@ -65,36 +66,38 @@ impl RunningEmulator {
             }
         };
         let tls = TlsMaterial::load_or_create(&tls_dir, &config.hostname)?;
-        let policies = Arc::new(policies);
-        let mqtt = MqttHub::new(
-            store.clone(),
-            policies.clone(),
-            config.hostname.clone(),
-            Arc::new(Faults::default()),
-            tls.certificate_authority()?,
-        );
-        let state = AppState {
+        let hub = Hub::new(
             store,
             policies,
-            hostname: config.hostname.clone(),
-            entra_token: config.entra_token.clone(),
-            mqtt: mqtt.clone(),
-        };
-        ensure_devices(&state.store, &config.devices).await?;
+            config.hostname.clone(),
+            config.entra_token.clone(),
+            tls.certificate_authority()?,
+        );
+        hub.ensure_sas_devices(&config.devices)
+            .await
+            .context("creating the --device identities")?;
 
         let https_addr = https_listener.local_addr()?;
         let https = Handle::new();
         let rustls = RustlsConfig::from_config(tls.server_config(&[b"h2", b"http/1.1"])?);
-        let server = axum_server::from_tcp_rustls(https_listener, rustls)?.handle(https.clone());
-        let app = router(state.clone());
+        let bounds = &config.https_limits;
+        let max_connections = limits::effective_max_connections(bounds.max_connections);
+        let acceptor = RustlsAcceptor::new(rustls)
+            .handshake_timeout(bounds.handshake_timeout)
+            .acceptor(limits::ConnectionLimit::new(max_connections));
+        let server = axum_server::from_tcp(https_listener)?
+            .acceptor(acceptor)
+            .first_request_timeout(bounds.first_request_timeout)
+            .handle(https.clone());
+        let app = router(hub.clone());
         let https_task = tokio::spawn(async move { server.serve(app.into_make_service()).await });
 
         let mqtt_addr = mqtt_listener.local_addr()?;
         mqtt_listener.set_nonblocking(true)?;
         let mqtt_listener = tokio::net::TcpListener::from_std(mqtt_listener)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.mqtt_server_config()?);
-        let dispatcher = mqtt.spawn_dispatcher();
-        let mqtt_task = tokio::spawn(mqtt.serve_tls(mqtt_listener, acceptor));
+        let dispatcher = mqtt::spawn_dispatcher(hub.clone());
+        let mqtt_task = tokio::spawn(mqtt::serve_tls(hub.clone(), mqtt_listener, acceptor));
         tracing::info!(%https_addr, %mqtt_addr, hostname = %config.hostname, "emulator ready");
         Ok(Self {
             hostname: config.hostname,
@@ -102,7 +105,7 @@ impl RunningEmulator {
             mqtt_addr,
             ca_cert_path: tls.ca_cert_path,
             ca_cert_pem: tls.ca_cert_pem,
-            state,
+            hub,
             devices: config.devices,
             https,
             https_task,
@@ -114,18 +117,23 @@ impl RunningEmulator {
 
     /// The store, for tests and the MQTT endpoint.
     pub fn store(&self) -> &Store {
-        &self.state.store
+        self.hub.store()
     }
 
     /// The shared access policies.
     pub fn policies(&self) -> &Policies {
-        &self.state.policies
+        self.hub.policies()
+    }
+
+    /// The hub: its operations, as the adapters call them.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
     }
 
     /// `HostName=host[:port];SharedAccessKeyName=iothubowner;SharedAccessKey=…` (the port is
     /// written when it is not 443).
     pub fn service_connection_string(&self) -> String {
-        let owner = self.state.policies.owner();
+        let owner = self.hub.policies().owner();
         format!(
             "HostName={};SharedAccessKeyName={};SharedAccessKey={}",
             with_port(&self.hostname, self.https_addr.port(), 443),
@@ -137,7 +145,7 @@ impl RunningEmulator {
     /// A SAS device's connection string, with `GatewayHostName=host:port` when MQTT is not on
     /// 8883 (the official Node SDK's convention); `None` for unknown or non-SAS devices.
     pub fn device_connection_string(&self, device_id: &str) -> Option<String> {
-        let key = self.state.store.read(|registry| {
+        let key = self.hub.store().read(|registry| {
             registry
                 .device(device_id)?
                 .identity
@@ -179,26 +187,26 @@ impl RunningEmulator {
 
     /// Fault injection settings (also settable over the control API).
     pub fn faults(&self) -> &Faults {
-        self.state.faults()
+        self.hub.faults()
     }
 
     /// A client certificate with common name `device_id` signed by the emulator CA, for
     /// `certificateAuthority` devices: `(certificate PEM, private key PEM)`.
     pub fn issue_device_certificate(&self, device_id: &str) -> anyhow::Result<(String, String)> {
-        self.state.mqtt.ca.issue(device_id)
+        self.hub.issue_device_certificate(device_id)
     }
 
     /// Stops serving (MQTT connections included), commits everything queued and closes the
     /// store.
     pub async fn shutdown(self) {
         self.mqtt_task.abort();
-        for connection in self.state.mqtt.live.all() {
+        for connection in self.hub.live.all() {
             connection.stop.notify_one();
         }
         self.https.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.https_task.await;
         self.dispatcher.abort();
-        self.state.store.close().await;
+        self.hub.store().close().await;
         tracing::info!("emulator stopped");
     }
 }
@@ -228,30 +236,4 @@ fn bind(ip: std::net::IpAddr, port: u16, flag: &str) -> anyhow::Result<TcpListen
         };
         anyhow::anyhow!("cannot listen on {addr} for {flag}: {e}; {hint}")
     })
-}
-
-/// `--device ID`: create missing SAS devices with generated keys, keep existing ones; one
-/// write (one commit) for all of them.
-async fn ensure_devices(store: &Store, ids: &[String]) -> anyhow::Result<()> {
-    let now = clock::now_iso();
-    store
-        .write(|registry, changes| {
-            for id in ids {
-                if registry.devices.contains_key(id) {
-                    continue;
-                }
-                let body = json!({"authentication": {"type": "sas", "symmetricKey": {
-                    "primaryKey": random_key().expose_base64(),
-                    "secondaryKey": random_key().expose_base64()}}});
-                let parsed = IdentityBody::parse(&body, id, None, None)?;
-                registry
-                    .devices
-                    .insert(id.clone(), Device::create(id, parsed, &now));
-                changes.touch(id, None);
-            }
-            Ok(())
-        })
-        .await
-        .context("creating the --device identities")?;
-    Ok(())
 }

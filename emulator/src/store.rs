@@ -5,7 +5,7 @@
 //! touched (serialized) to one writer thread *while still holding the lock*, so the writer sees
 //! writes in the order they happened in memory. The writer takes everything queued, commits it in
 //! one transaction (group commit: throughput does not collapse to one fsync per request), then
-//! publishes the batch's desired notifications in order and acknowledges each write. A caller
+//! publishes the batch's events in order and acknowledges each write. A caller
 //! answers its client only after that acknowledgement. In `--in-memory` mode the same path runs
 //! with nothing written.
 //!
@@ -24,6 +24,7 @@
 //! (bench/README.md). In memory there is nothing to commit: writes are acknowledged and
 //! notified under the registry lock, without the writer thread.
 
+mod events;
 mod writer;
 
 use std::path::Path;
@@ -35,33 +36,19 @@ use tokio::sync::{broadcast, watch};
 
 use crate::error::HubError;
 use crate::policies::Policies;
-use crate::registry::Registry;
-use crate::twin_state::DesiredChange;
-
-/// A desired-property change for one device or module, as part 2's MQTT endpoint pushes it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DesiredNotification {
-    /// The device.
-    pub device_id: String,
-    /// The module, for module twins.
-    pub module_id: Option<String>,
-    /// The change: new `$version` and the patch.
-    pub change: DesiredChange,
-}
+use crate::registry::{IdentityKey, Registry};
+pub use events::{ReportedChange, StoreEvent, TwinChange, TwinOp};
 
 /// What a write closure changed, so the store knows what to persist and announce.
 #[derive(Debug, Default)]
 pub struct Changes {
     ops: Vec<Op>,
-    notifications: Vec<DesiredNotification>,
+    events: Vec<StoreEvent>,
 }
 
 #[derive(Debug)]
 enum Op {
-    Put {
-        device_id: String,
-        module_id: Option<String>,
-    },
+    Put(IdentityKey),
     DeleteDevice {
         device_id: String,
     },
@@ -74,38 +61,54 @@ enum Op {
 impl Changes {
     /// The device (or module) was created or changed.
     pub fn touch(&mut self, device_id: &str, module_id: Option<&str>) {
-        self.ops.push(Op::Put {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-        });
+        self.ops
+            .push(Op::Put(IdentityKey::new(device_id, module_id)));
     }
 
-    /// The device and all its modules were deleted.
+    /// The device and all its modules were deleted. Announced as
+    /// [`StoreEvent::IdentityDeleted`] once committed.
     pub fn delete_device(&mut self, device_id: &str) {
         self.ops.push(Op::DeleteDevice {
             device_id: device_id.to_owned(),
         });
+        self.events.push(StoreEvent::IdentityDeleted {
+            key: IdentityKey::device(device_id),
+        });
     }
 
-    /// The module was deleted.
+    /// The module was deleted. Announced as [`StoreEvent::IdentityDeleted`] once committed.
     pub fn delete_module(&mut self, device_id: &str, module_id: &str) {
         self.ops.push(Op::DeleteModule {
             device_id: device_id.to_owned(),
             module_id: module_id.to_owned(),
         });
-    }
-
-    /// Desired properties of the device (or module) changed; notify once committed.
-    pub fn notify(&mut self, device_id: &str, module_id: Option<&str>, change: DesiredChange) {
-        self.notifications.push(DesiredNotification {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-            change,
+        self.events.push(StoreEvent::IdentityDeleted {
+            key: IdentityKey::new(device_id, Some(module_id)),
         });
     }
 
+    /// The identity was created; announced once committed.
+    pub fn created(&mut self, key: &IdentityKey) {
+        self.events
+            .push(StoreEvent::IdentityCreated { key: key.clone() });
+    }
+
+    /// The twin of the device (or module) changed; announced once committed.
+    pub fn twin_changed(&mut self, key: &IdentityKey, change: TwinChange) {
+        self.events.push(StoreEvent::TwinChanged {
+            key: key.clone(),
+            change: Box::new(change),
+        });
+    }
+
+    /// The identity was disabled; announced once committed.
+    pub fn disabled(&mut self, key: &IdentityKey) {
+        self.events
+            .push(StoreEvent::IdentityDisabled { key: key.clone() });
+    }
+
     fn is_empty(&self) -> bool {
-        self.ops.is_empty() && self.notifications.is_empty()
+        self.ops.is_empty() && self.events.is_empty()
     }
 }
 
@@ -120,7 +123,7 @@ struct Shared {
     registry: RwLock<Registry>,
     /// `None` in memory.
     writer: Option<writer::Writer>,
-    notifications: broadcast::Sender<DesiredNotification>,
+    events: broadcast::Sender<StoreEvent>,
     closed: AtomicBool,
     /// Batches handed to the writer so far; bumped under the registry write lock.
     submitted: AtomicU64,
@@ -133,11 +136,11 @@ impl Store {
     /// Opens the store in `data_dir` (creating it), or in memory when `None`. Returns the
     /// store and the hub's shared access policies (generated and saved on first start).
     pub fn open(data_dir: Option<&Path>) -> anyhow::Result<(Store, Policies)> {
-        let (notifications, _) = broadcast::channel(65_536);
+        let (events, _) = broadcast::channel(65_536);
         let (writer, committed, registry, policies) = match data_dir {
             Some(dir) => {
                 let (writer, committed, registry, policies) =
-                    writer::Writer::open(dir, notifications.clone())?;
+                    writer::Writer::open(dir, events.clone())?;
                 (Some(writer), Some(committed), registry, policies)
             }
             None => (None, None, Registry::default(), Policies::generate()),
@@ -146,7 +149,7 @@ impl Store {
             shared: Arc::new(Shared {
                 registry: RwLock::new(registry),
                 writer,
-                notifications,
+                events,
                 closed: AtomicBool::new(false),
                 submitted: AtomicU64::new(0),
                 committed,
@@ -203,10 +206,7 @@ impl Store {
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
             if self.shared.closed.load(Ordering::Acquire) {
-                return Err(HubError::new(
-                    ErrorCode::ServiceUnavailable,
-                    "the store is shut down",
-                ));
+                return Err(HubError::unavailable("the store is shut down"));
             }
             let mut changes = Changes::default();
             let result = f(&mut registry, &mut changes)?;
@@ -214,9 +214,9 @@ impl Store {
                 (result, None)
             } else {
                 let Some(writer) = &self.shared.writer else {
-                    // In memory: done. Notifying under the lock keeps commit order.
-                    for notification in changes.notifications {
-                        let _ = self.shared.notifications.send(notification);
+                    // In memory: done. Publishing under the lock keeps commit order.
+                    for event in changes.events {
+                        let _ = self.shared.events.send(event);
                     }
                     return Ok(result);
                 };
@@ -250,9 +250,9 @@ impl Store {
             .hold_commits()
     }
 
-    /// Desired notifications, in commit order, from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<DesiredNotification> {
-        self.shared.notifications.subscribe()
+    /// Committed changes, in commit order, from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
+        self.shared.events.subscribe()
     }
 
     /// Stops accepting writes, commits what is queued and waits for the writer to finish.

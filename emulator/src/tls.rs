@@ -4,6 +4,12 @@
 //! `ca.pem` keep trusting the emulator across restarts. The server certificate (SANs
 //! `localhost`, `127.0.0.1`, `::1` and `--hostname`) is kept too and re-issued only when the
 //! hostname changes. TLS 1.2 stays enabled: the official Python device SDK speaks nothing else.
+//! The CA itself (issuing and verifying device certificates) is in `tls/ca.rs`.
+
+mod ca;
+
+use ca::ca_params;
+pub(crate) use ca::{CertificateAuthority, ClientCertificate, thumbprint_matches};
 
 use std::fs;
 use std::net::IpAddr;
@@ -12,8 +18,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
 };
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
@@ -112,34 +118,16 @@ impl TlsMaterial {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-            .with_client_cert_verifier(crate::mqtt::x509::AnyClientCertificate::new())
+            .with_client_cert_verifier(ca::AnyClientCertificate::new())
             .with_single_cert(self.chain.clone(), self.key.clone_key())?;
         Ok(Arc::new(config))
     }
 
     /// The CA as a verifier and issuer of device certificates.
-    pub(crate) fn certificate_authority(
-        &self,
-    ) -> anyhow::Result<crate::mqtt::x509::CertificateAuthority> {
+    pub(crate) fn certificate_authority(&self) -> anyhow::Result<ca::CertificateAuthority> {
         let ca = CertificateDer::from_pem_slice(self.ca_cert_pem.as_bytes())?;
-        crate::mqtt::x509::CertificateAuthority::new(ca, self.ca_key_pem.clone())
+        ca::CertificateAuthority::new(ca, self.ca_key_pem.clone())
     }
-}
-
-/// The CA's parameters. Deterministic, so the issuer can be rebuilt from the stored key alone.
-pub(crate) fn ca_params() -> CertificateParams {
-    let mut params = CertificateParams::default();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let mut name = DistinguishedName::new();
-    name.push(DnType::CommonName, "iothub-twin emulator CA");
-    name.push(DnType::OrganizationName, "iothub-twin");
-    params.distinguished_name = name;
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    params
 }
 
 fn issue_server(ca_key: &KeyPair, hostname: &str) -> anyhow::Result<(String, String)> {

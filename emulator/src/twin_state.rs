@@ -95,7 +95,9 @@ impl TwinState {
     }
 
     /// A service PATCH: merge `tags` and `desired` (either may be absent). All-or-nothing: on
-    /// error nothing changes.
+    /// error nothing changes. A section sent as `null` (cleared) arrives here as
+    /// [`removal_patch`]: every key deleted, so `$version`, metadata and the device's
+    /// notification follow the ordinary rules.
     pub fn service_patch(
         &mut self,
         tags: Option<&JsonObject>,
@@ -130,15 +132,14 @@ impl TwinState {
     }
 
     /// A service PUT: `tags` and `desired` replace the old ones wholesale (an omitted section
-    /// becomes empty). The notification names every new key and `null`s removed ones.
+    /// becomes empty). The notification names every new key and `null`s removed ones. A
+    /// replacement holds no `null` members (the hub refuses those before calling this).
     pub fn service_replace(
         &mut self,
         tags: JsonObject,
         desired: JsonObject,
         now: &str,
     ) -> Result<Option<DesiredChange>, HubError> {
-        let tags = without_nulls(tags);
-        let desired = without_nulls(desired);
         twin::validate(Section::Tags, &Value::Object(tags.clone()))?;
         twin::validate(Section::Desired, &Value::Object(desired.clone()))?;
         let notification = twin::replacement_patch(&self.desired, &desired);
@@ -211,6 +212,11 @@ impl TwinState {
     }
 }
 
+/// The merge patch that deletes every member of `section`.
+pub fn removal_patch(section: &JsonObject) -> JsonObject {
+    section.keys().map(|k| (k.clone(), Value::Null)).collect()
+}
+
 fn section_json(properties: &JsonObject, metadata: Option<&JsonObject>, version: u64) -> Value {
     let mut out = properties.clone();
     if let Some(metadata) = metadata {
@@ -218,13 +224,6 @@ fn section_json(properties: &JsonObject, metadata: Option<&JsonObject>, version:
     }
     out.insert("$version".into(), Value::from(version));
     Value::Object(out)
-}
-
-/// A replacement document holds no `null`s: a `null` member simply means "absent".
-fn without_nulls(mut object: JsonObject) -> JsonObject {
-    let mut clean = JsonObject::new();
-    twin::apply_patch(&mut clean, &std::mem::take(&mut object));
-    clean
 }
 
 #[cfg(test)]

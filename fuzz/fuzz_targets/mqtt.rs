@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     assert_eq!(hub.live_connections(), 0, "the connection is unregistered");
-    let connected = hub.state().store.read(|registry| {
+    let connected = hub.hub().store().read(|registry| {
         registry
             .devices
             .values()

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
-const { emulatorBinary } = require('../compat/node/emulator');
+const { emulatorBinary } = require('./emulator');
 const { PACKAGE } = require('./helpers');
 const { startHub, findEmulator, HubRequestError, FIXED_PORTS_LOCK } = require(path.join(PACKAGE, 'testing.js'));
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import compat, wait_until
+from conftest import emulator, wait_until
 from iothub_twin.testing import (
     FIXED_PORTS_LOCK, EmulatorNotFound, HubRequestError, find_emulator, start_hub,
 )
 
-BINARY = str(compat.emulator_binary())
+BINARY = str(emulator.emulator_binary())
 
 USER_TEST = textwrap.dedent(
     """

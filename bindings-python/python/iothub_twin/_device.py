@@ -24,10 +24,10 @@ logger = logging.getLogger("iothub_twin")
 
 Handler = Optional[Callable[..., Any]]
 
-# Keyword arguments of azure-iot-device's create_* methods that apply here.
-# connection_retry_interval caps the core's exponential reconnect backoff (which starts at
-# 1 s or the interval, whichever is shorter); the core always resyncs desired properties after
-# a reconnect, so ensure_desired_properties is accepted and has no effect.
+# Keyword arguments of azure-iot-device's create_* methods that apply here; defaults and rules
+# are the core's (a keyword left out keeps the core's default). connection_retry_interval caps
+# the core's exponential reconnect backoff; the core always resyncs desired properties after a
+# reconnect, so ensure_desired_properties is accepted and has no effect.
 _COMMON_KWARGS = {
     "server_verification_cert",
     "gateway_hostname",
@@ -69,7 +69,7 @@ class X509:
         return self._pass_phrase
 
 
-def _options(kwargs: Dict[str, Any], excluded: set) -> Dict[str, Any]:
+def _options(kwargs: Dict[str, Any], excluded: set, **pem: str) -> _native.DeviceOptions:
     for name in kwargs:
         if name not in _COMMON_KWARGS | {"sastoken_ttl"} or name in excluded:
             raise TypeError(f"Unsupported keyword argument: '{name}'")
@@ -77,23 +77,18 @@ def _options(kwargs: Dict[str, Any], excluded: set) -> Dict[str, Any]:
         raise InvalidArgumentError("cipher is not supported: TLS uses rustls' safe defaults")
     if kwargs.get("proxy_options") is not None:
         raise InvalidArgumentError("proxy_options is not supported")
-    native: Dict[str, Any] = {
-        "server_verification_cert": kwargs.get("server_verification_cert"),
-        "gateway_host_name": kwargs.get("gateway_hostname"),
-        "websockets": bool(kwargs.get("websockets", False)),
-        "keep_alive": float(kwargs.get("keep_alive", 60)),
-        "sastoken_ttl": float(kwargs.get("sastoken_ttl", 3600)),
-        "operation_timeout": float(kwargs.get("operation_timeout", 60)),
-        "product_info": kwargs.get("product_info") or None,
-        "model_id": kwargs.get("model_id"),
-        "offline_queue_capacity": int(kwargs.get("offline_queue_capacity", 1000)),
-        "connection_retry": bool(kwargs.get("connection_retry", True)),
-    }
-    interval = kwargs.get("connection_retry_interval")
-    if interval is not None:
-        native["retry_max_delay"] = float(interval)
-        native["retry_initial_delay"] = min(1.0, float(interval))
-    return native
+    native = {name: kwargs.get(name) for name in _NATIVE_OPTIONS}
+    return _native.DeviceOptions(
+        gateway_host_name=kwargs.get("gateway_hostname"), product_info=kwargs.get("product_info") or None,
+        **native, **pem
+    )
+
+
+# Passed to the native options as they are.
+_NATIVE_OPTIONS = (
+    "server_verification_cert", "websockets", "keep_alive", "sastoken_ttl", "operation_timeout",
+    "model_id", "offline_queue_capacity", "connection_retry", "connection_retry_interval",
+)
 
 
 async def _call_handler(handler: Callable[..., Any], args: tuple, executor: Any) -> None:
@@ -114,8 +109,11 @@ async def _call_handler(handler: Callable[..., Any], args: tuple, executor: Any)
 class IoTHubDeviceClient:
     """A device (or module) twin client. Make one with a ``create_from_*`` class method."""
 
-    def __init__(self, connect_kwargs: Dict[str, Any], auto_connect: bool = True) -> None:
-        self._connect_kwargs = connect_kwargs
+    def __init__(
+        self, credential: _native.Credential, options: _native.DeviceOptions, auto_connect: bool = True
+    ) -> None:
+        self._credential = credential
+        self._options = options
         self._auto_connect = auto_connect
         self._native: Optional[_native.DeviceClient] = None
         self._connecting: Optional[asyncio.Future] = None
@@ -136,30 +134,31 @@ class IoTHubDeviceClient:
             raise InvalidArgumentError(
                 "Use the .create_from_x509_certificate() method instead when using X509 certificates"
             )
-        options["connection_string"] = connection_string
-        return cls(options, kwargs.get("auto_connect", True))
+        credential = _native.Credential.connection_string(connection_string)
+        return cls(credential, options, kwargs.get("auto_connect", True))
 
     @classmethod
     def create_from_sastoken(cls, sastoken: str, **kwargs: Any) -> "IoTHubDeviceClient":
         """A client for a ready-made SAS token (it cannot be renewed)."""
         options = _options(kwargs, excluded={"sastoken_ttl"})
-        options["sas_token"] = sastoken
-        return cls(options, kwargs.get("auto_connect", True))
+        return cls(_native.Credential.sas_token(sastoken), options, kwargs.get("auto_connect", True))
 
     @classmethod
     def create_from_x509_certificate(
         cls, x509: X509, hostname: str, device_id: str, **kwargs: Any
     ) -> "IoTHubDeviceClient":
         """A client authenticating with an X.509 certificate (PEM files)."""
-        options = _options(kwargs, excluded={"sastoken_ttl"})
         if x509.pass_phrase:
             raise InvalidArgumentError("encrypted private keys (pass_phrase) are not supported")
         with open(x509.certificate_file, encoding="ascii") as f:
-            options["certificate_pem"] = f.read()
+            certificate_pem = f.read()
         with open(x509.key_file, encoding="ascii") as f:
-            options["private_key_pem"] = f.read()
-        options.update(host_name=hostname, device_id=device_id)
-        return cls(options, kwargs.get("auto_connect", True))
+            private_key_pem = f.read()
+        options = _options(
+            kwargs, excluded={"sastoken_ttl"}, certificate_pem=certificate_pem, private_key_pem=private_key_pem
+        )
+        credential = _native.Credential.x509(hostname, device_id)
+        return cls(credential, options, kwargs.get("auto_connect", True))
 
     # ~~~ connection ~~~
 
@@ -182,7 +181,7 @@ class IoTHubDeviceClient:
                 self._connecting = None
 
     async def _open(self) -> _native.DeviceClient:
-        native = await _native.DeviceClient.connect(**self._connect_kwargs)
+        native = await _native.DeviceClient.connect(self._credential, self._options)
         if self._is_shut_down:
             await native.close()
             raise ClientClosedError("the client was shut down while connecting")

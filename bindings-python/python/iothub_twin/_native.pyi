@@ -5,8 +5,10 @@ from typing import Any, Awaitable, Dict, List, Optional, Tuple, final
 __all__ = [
     "__version__",
     "ConnectionStateStream",
+    "Credential",
     "DesiredPatchStream",
     "DeviceClient",
+    "DeviceOptions",
     "ServiceClient",
     "TokenSlot",
     "next_log_records",
@@ -18,30 +20,38 @@ __version__: str
 def next_log_records(timeout: float, limit: int = 256) -> List[Tuple[int, str, str]]: ...
 def parse_device_connection_string(connection_string: str) -> bool: ...
 @final
-class DeviceClient:
+class Credential:
     @staticmethod
-    def connect(
-        connection_string: Optional[str] = None,
+    def connection_string(connection_string: str) -> Credential: ...
+    @staticmethod
+    def sas_token(sas_token: str) -> Credential: ...
+    @staticmethod
+    def x509(host_name: str, device_id: str, module_id: Optional[str] = None) -> Credential: ...
+
+@final
+class DeviceOptions:
+    def __new__(
+        cls,
         *,
-        sas_token: Optional[str] = None,
-        host_name: Optional[str] = None,
-        device_id: Optional[str] = None,
-        module_id: Optional[str] = None,
-        certificate_pem: Optional[str] = None,
-        private_key_pem: Optional[str] = None,
         server_verification_cert: Optional[str] = None,
         gateway_host_name: Optional[str] = None,
-        websockets: bool = False,
-        keep_alive: float = 60.0,
-        sastoken_ttl: float = 3600.0,
-        operation_timeout: float = 60.0,
+        websockets: Optional[bool] = None,
+        keep_alive: Optional[float] = None,
+        sastoken_ttl: Optional[float] = None,
+        operation_timeout: Optional[float] = None,
         product_info: Optional[str] = None,
         model_id: Optional[str] = None,
-        offline_queue_capacity: int = 1000,
-        connection_retry: bool = True,
-        retry_initial_delay: Optional[float] = None,
-        retry_max_delay: Optional[float] = None,
-    ) -> Awaitable[DeviceClient]: ...
+        offline_queue_capacity: Optional[int] = None,
+        connection_retry: Optional[bool] = None,
+        connection_retry_interval: Optional[float] = None,
+        certificate_pem: Optional[str] = None,
+        private_key_pem: Optional[str] = None,
+    ) -> DeviceOptions: ...
+
+@final
+class DeviceClient:
+    @staticmethod
+    def connect(credential: Credential, options: DeviceOptions) -> Awaitable[DeviceClient]: ...
     def get_twin(self) -> Awaitable[Dict[str, Any]]: ...
     def patch_twin_reported_properties(self, patch: Dict[str, Any]) -> Awaitable[int]: ...
     def desired_property_updates(self) -> DesiredPatchStream: ...
@@ -69,11 +79,11 @@ class TokenSlot:
 class ServiceClient:
     @staticmethod
     def from_connection_string(
-        connection_string: str, *, ca_pem: Optional[str] = None, timeout: float = 60.0
+        connection_string: str, *, ca_pem: Optional[str] = None, timeout: Optional[float] = None
     ) -> ServiceClient: ...
     @staticmethod
     def with_token_slot(
-        host_name: str, slot: TokenSlot, *, ca_pem: Optional[str] = None, timeout: float = 60.0
+        host_name: str, slot: TokenSlot, *, ca_pem: Optional[str] = None, timeout: Optional[float] = None
     ) -> ServiceClient: ...
     def get_twin(self, device_id: str) -> Awaitable[Dict[str, Any]]: ...
     def get_module_twin(self, device_id: str, module_id: str) -> Awaitable[Dict[str, Any]]: ...

@@ -74,7 +74,7 @@ class IoTHubRegistryManager:
         token_credential: Any = None,
         *,
         server_verification_cert: Optional[str] = None,
-        timeout: float = 60.0,
+        timeout: Optional[float] = None,
     ) -> None:
         ca_pem = _trust(server_verification_cert)
         self._credential = token_credential
@@ -179,7 +179,7 @@ class IoTHubRegistryManager:
         items = page["items"]
         if page["type"] == "twin":
             items = [Twin.deserialize(item) for item in items]
-        return QueryResult(type=page["type"], items=items, continuation_token=page["continuation_token"])
+        return QueryResult(type=page["type"], items=items, continuation_token=page["continuationToken"])
 
     # ~~~ devices and modules ~~~
 

@@ -1,12 +1,15 @@
 """Exceptions, named as in ``azure.iot.device.exceptions`` (plus the service-side errors).
 
-Every exception derives from :class:`IoTHubError` and carries, when known, ``status`` (HTTP or
+Every exception derives from :class:`IoTHubError` and carries ``code`` (the stable code of the
+core's error table, the same as Node's ``err.code``, e.g. ``"ERR_NOT_FOUND"``) and, when known,
+``status`` (HTTP or
 MQTT twin status), ``error_code`` (IoT Hub's name, e.g. ``"DeviceNotFound"``),
 ``error_code_number`` (e.g. ``404001``), ``tracking_id`` and ``retryable``. Bad arguments raise
 :class:`InvalidArgumentError` / :class:`InvalidConnectionStringError`, which are also
 ``ValueError``; timeouts are also ``TimeoutError``.
 
-The native module creates these by class name (``src/error.rs``). They deliberately define no
+The native module creates these by the class name the core's error table gives
+(``ErrorKind::python_class``). They deliberately define no
 ``__init__``: building one must run no Python code, as it may happen on a Rust thread.
 """
 
@@ -18,6 +21,7 @@ from typing import Any, Optional, Tuple
 class IoTHubError(Exception):
     """Base of every iothub_twin error."""
 
+    code: Optional[str] = None
     status: Optional[int] = None
     error_code: Optional[str] = None
     error_code_number: Optional[int] = None

@@ -19,15 +19,27 @@ pub struct DesiredPatch {
     pub version: u64,
     /// The change: new or changed keys with their values, `null` for removed keys.
     pub patch: JsonObject,
+    /// The whole desired document after this change (without `$version`), so that an
+    /// application (or a binding) need not merge patches itself.
+    pub document: JsonObject,
 }
 
 impl DesiredPatch {
     /// The patch as the hub sends it: the members plus `"$version"`.
     pub fn to_json(&self) -> Value {
-        let mut body = self.patch.clone();
-        body.insert("$version".into(), Value::from(self.version));
-        Value::Object(body)
+        with_version(&self.patch, self.version)
     }
+
+    /// The whole desired document after the change, with `"$version"`.
+    pub fn document_json(&self) -> Value {
+        with_version(&self.document, self.version)
+    }
+}
+
+fn with_version(members: &JsonObject, version: u64) -> Value {
+    let mut body = members.clone();
+    body.insert("$version".into(), Value::from(version));
+    Value::Object(body)
 }
 
 /// What a notification led to.
@@ -54,6 +66,11 @@ impl DesiredTracker {
         self.resyncing = true;
     }
 
+    /// The desired document as last delivered or read.
+    pub(super) fn document(&self) -> &JsonObject {
+        &self.document
+    }
+
     /// A pushed notification (its payload without `$version`).
     pub(super) fn on_notification(&mut self, version: u64, patch: JsonObject) -> Outcome {
         if self.resyncing || self.version.is_none() {
@@ -78,6 +95,7 @@ impl DesiredTracker {
                     delivered.push(DesiredPatch {
                         version: fresh_version,
                         patch: difference,
+                        document: fresh.clone(),
                     });
                 }
             }
@@ -115,7 +133,11 @@ impl DesiredTracker {
         }
         twin::apply_patch(&mut self.document, &patch);
         self.version = Some(version);
-        Outcome::Deliver(vec![DesiredPatch { version, patch }])
+        Outcome::Deliver(vec![DesiredPatch {
+            version,
+            patch,
+            document: self.document.clone(),
+        }])
     }
 }
 
@@ -143,7 +165,11 @@ mod tests {
         let patch = obj(json!({"a": 2}));
         assert_eq!(
             tracker.on_notification(4, patch.clone()),
-            Outcome::Deliver(vec![DesiredPatch { version: 4, patch }])
+            Outcome::Deliver(vec![DesiredPatch {
+                version: 4,
+                document: patch.clone(),
+                patch
+            }])
         );
         assert_eq!(
             tracker.on_notification(4, obj(json!({"a": 9}))),
@@ -175,7 +201,8 @@ mod tests {
             delivered,
             vec![DesiredPatch {
                 version: 5,
-                patch: obj(json!({"gone": null, "a": 3, "keep": {"y": 2}}))
+                patch: obj(json!({"gone": null, "a": 3, "keep": {"y": 2}})),
+                document: obj(json!({"a": 3, "keep": {"x": 1, "y": 2}}))
             }]
         );
         // A late notification of an old version is dropped.
@@ -201,9 +228,11 @@ mod tests {
             delivered[0],
             DesiredPatch {
                 version: 2,
-                patch: obj(json!({"a": 2}))
+                patch: obj(json!({"a": 2})),
+                document: obj(json!({"a": 2}))
             }
         );
         assert_eq!(delivered[1].version, 3);
+        assert_eq!(delivered[1].document, obj(json!({"a": 2, "b": 1})));
     }
 }

@@ -12,10 +12,11 @@ use tokio::time::{Instant, sleep_until};
 
 use super::ConnectionState;
 use super::desired::{DesiredPatch, DesiredTracker, Outcome};
+use super::held::HeldPatches;
 use super::link::Link;
 use super::requests::{Reply, RequestKind, Requests};
 use crate::topics::{DESIRED_PATCHES, TWIN_RESPONSES, parse_desired_patch, parse_twin_response};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// What the handle asks of the driver.
 #[derive(Debug)]
@@ -38,6 +39,25 @@ pub(crate) enum Command {
 /// The driver's own resync reads use `$rid`s from the top of the range.
 const RESYNC_RIDS: u64 = 1 << 63;
 
+/// Why the driver gave up.
+#[derive(Clone, Debug, PartialEq)]
+struct Failure {
+    kind: ErrorKind,
+    reason: String,
+}
+
+impl Failure {
+    /// The error a call gets once the client has failed.
+    fn error(&self) -> Error {
+        match self.kind {
+            ErrorKind::Credential => Error::authentication(self.reason.clone()),
+            _ => Error::Connection {
+                reason: self.reason.clone(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, PartialEq)]
 enum Phase {
     /// The next poll connects.
@@ -47,8 +67,8 @@ enum Phase {
     Ready,
     /// Backing off until then.
     Waiting(Instant),
-    /// Refused too often; only closing is left.
-    Failed(String),
+    /// Refused too often, or reconnecting gave up; only closing is left.
+    Failed(Failure),
 }
 
 pub(crate) struct Driver {
@@ -59,6 +79,7 @@ pub(crate) struct Driver {
     state: watch::Sender<ConnectionState>,
     state_watchers: Vec<mpsc::UnboundedSender<ConnectionState>>,
     desired_watchers: Vec<mpsc::UnboundedSender<DesiredPatch>>,
+    held: HeldPatches,
     first_connect: Option<oneshot::Sender<Result<()>>>,
     phase: Phase,
     /// Counts connections: a request is re-sent when it was last sent on an older one.
@@ -97,6 +118,7 @@ impl Driver {
             state,
             state_watchers: Vec::new(),
             desired_watchers: Vec::new(),
+            held: HeldPatches::default(),
             first_connect: Some(first_connect),
             phase: Phase::Connecting,
             connection: 0,
@@ -153,10 +175,8 @@ impl Driver {
     fn command(&mut self, command: Command) {
         match command {
             Command::Request { rid, kind, reply } => {
-                if let Phase::Failed(reason) = &self.phase {
-                    let _ = reply.send(Err(Error::Authentication {
-                        reason: reason.clone(),
-                    }));
+                if let Phase::Failed(failure) = &self.phase {
+                    let _ = reply.send(Err(failure.error()));
                     return;
                 }
                 let capacity = self.link.options.offline_queue_capacity;
@@ -168,7 +188,15 @@ impl Driver {
                 self.flush();
             }
             Command::Cancel { rid } => self.requests.cancel(rid),
-            Command::WatchDesired(sender) => self.desired_watchers.push(sender),
+            Command::WatchDesired(sender) => {
+                if !self.held.watched {
+                    self.held.watched = true;
+                    for patch in std::mem::take(&mut self.held.patches) {
+                        let _ = sender.send(patch);
+                    }
+                }
+                self.desired_watchers.push(sender);
+            }
             Command::WatchState(sender) => self.state_watchers.push(sender),
             Command::Close { .. } => unreachable!("handled by run"),
         }
@@ -214,6 +242,7 @@ impl Driver {
             if let Some(result) = outcome {
                 match result {
                     Ok(Reply::Twin(properties)) => {
+                        self.remember_base();
                         let patches = self.tracker.on_resync(&properties.desired);
                         self.deliver(patches);
                     }
@@ -235,6 +264,7 @@ impl Driver {
             else {
                 return self.resync();
             };
+            self.remember_base();
             match self.tracker.on_notification(version, patch) {
                 Outcome::Deliver(patches) => self.deliver(patches),
                 Outcome::Resync => self.resync(),
@@ -242,8 +272,19 @@ impl Driver {
         }
     }
 
+    /// Before the tracker may produce the first held patch, note the document it starts from.
+    fn remember_base(&mut self) {
+        if !self.held.watched && self.held.patches.is_empty() {
+            self.held.base.clone_from(self.tracker.document());
+        }
+    }
+
     fn deliver(&mut self, patches: Vec<DesiredPatch>) {
         for patch in patches {
+            if !self.held.watched {
+                self.held.hold(patch);
+                continue;
+            }
             self.desired_watchers
                 .retain(|w| w.send(patch.clone()).is_ok());
         }
@@ -321,7 +362,8 @@ impl Driver {
             let give_up = self.first_connect.is_some()
                 || self.refusals >= self.link.options.max_authentication_failures;
             if give_up {
-                return self.fail(Error::Authentication {
+                return self.fail(Failure {
+                    kind: ErrorKind::Credential,
                     reason: format!("the hub refused the credentials: {reason}"),
                 });
             }
@@ -330,8 +372,13 @@ impl Driver {
             .take_if(|_| matches!(error, ConnectionError::Tls(_)))
         {
             // A certificate problem will not fix itself: report it instead of retrying.
-            let _ = first.send(Err(Error::Connection { reason }));
-            self.phase = Phase::Failed("TLS failed".into());
+            let _ = first.send(Err(Error::Connection {
+                reason: reason.clone(),
+            }));
+            self.phase = Phase::Failed(Failure {
+                kind: ErrorKind::Connection,
+                reason,
+            });
             return;
         }
         match self.link.options.reconnect.delay(self.reconnects) {
@@ -340,22 +387,23 @@ impl Driver {
                 self.phase = Phase::Waiting(Instant::now() + delay);
                 self.set_state(ConnectionState::Disconnected { reason });
             }
-            None => self.fail(Error::Connection {
+            None => self.fail(Failure {
+                kind: ErrorKind::Connection,
                 reason: format!("gave up reconnecting: {reason}"),
             }),
         }
     }
 
-    fn fail(&mut self, error: Error) {
-        let reason = error.to_string();
+    fn fail(&mut self, failure: Failure) {
         if let Some(first) = self.first_connect.take() {
-            let _ = first.send(Err(error));
+            let _ = first.send(Err(failure.error()));
         }
-        self.requests.fail_all(|| Error::Authentication {
-            reason: reason.clone(),
+        self.requests.fail_all(|| failure.error());
+        self.set_state(ConnectionState::Failed {
+            reason: failure.error().to_string(),
+            kind: failure.kind,
         });
-        self.phase = Phase::Failed(reason.clone());
-        self.set_state(ConnectionState::Failed { reason });
+        self.phase = Phase::Failed(failure);
     }
 
     fn set_state(&mut self, state: ConnectionState) {

@@ -5,29 +5,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rumqttc::{MqttOptions, TlsConfiguration, Transport as MqttTransport};
 
+use super::credential::Secret;
 use super::options::{DeviceClientOptions, Transport};
-use crate::auth::{HostPort, SasToken, SharedAccessKey, check_identity_id, encode_uri_component};
+use crate::auth::{HostPort, SasToken, check_identity_id, encode_uri_component};
 use crate::{Error, Result};
 
 /// The `api-version` the client speaks.
 pub(crate) const API_VERSION: &str = "2021-04-12";
-
-/// How the device proves who it is.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum DeviceCredential {
-    /// A device, module or policy key: the client makes (and renews) SAS tokens from it.
-    Key {
-        /// The key.
-        key: SharedAccessKey,
-        /// The policy name (`skn`), when the key is a shared access policy key.
-        key_name: Option<String>,
-    },
-    /// A ready-made SAS token; it cannot be renewed, so the connection ends when it expires.
-    Token(SasToken),
-    /// The X.509 client certificate of the options.
-    X509,
-}
 
 /// The identity a client connects as.
 #[derive(Clone, Debug)]
@@ -94,7 +78,7 @@ impl DeviceIdentity {
 #[derive(Debug)]
 pub(crate) struct Link {
     pub identity: DeviceIdentity,
-    pub credential: DeviceCredential,
+    pub secret: Secret,
     pub options: DeviceClientOptions,
 }
 
@@ -128,9 +112,9 @@ impl Link {
     /// The password for the next connection. Tokens made from a key are renewed at 80 % of
     /// their lifetime, well before the hub drops the connection at expiry.
     pub(crate) fn password(&self) -> Password {
-        match &self.credential {
-            DeviceCredential::Key { key, key_name } => {
-                let ttl = self.options.sas_token_ttl.max(Duration::from_secs(2));
+        match &self.secret {
+            Secret::Key { key, key_name } => {
+                let ttl = self.options.sas_token_ttl;
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default();
@@ -146,11 +130,11 @@ impl Link {
                     renew_after: Some(lifetime.mul_f64(0.8)),
                 }
             }
-            DeviceCredential::Token(token) => Password {
+            Secret::Token(token) => Password {
                 text: token.expose_secret().to_owned(),
                 renew_after: None,
             },
-            DeviceCredential::X509 => Password {
+            Secret::X509 => Password {
                 text: String::new(),
                 renew_after: None,
             },
@@ -165,13 +149,13 @@ impl Link {
             .as_ref()
             .or(self.identity.gateway_host_name.as_ref())
             .unwrap_or(&self.identity.host_name);
-        let certificate = match (&self.credential, &self.options.client_certificate) {
-            (DeviceCredential::X509, None) => {
+        let certificate = match (&self.secret, &self.options.client_certificate) {
+            (Secret::X509, None) => {
                 return Err(Error::InvalidArgument {
                     reason: "x509=true needs a client certificate in DeviceClientOptions::client_certificate".into(),
                 });
             }
-            (DeviceCredential::X509, Some(certificate)) => Some(certificate),
+            (Secret::X509, Some(certificate)) => Some(certificate),
             _ => None,
         };
         let tls = crate::tls::client_config(&self.options.trust, &[], certificate)?;
@@ -194,7 +178,7 @@ impl Link {
             }
         };
         options
-            .set_keep_alive(self.options.keep_alive.max(Duration::from_secs(5)))
+            .set_keep_alive(self.options.keep_alive)
             .set_clean_session(false)
             .set_max_packet_size(256 * 1024 + 1024, 256 * 1024 + 1024)
             .set_credentials(self.username(), password);
@@ -213,7 +197,7 @@ fn token_expiry(now: Duration, ttl: Duration) -> (u64, Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::unix_time_now;
+    use crate::auth::{SharedAccessKey, unix_time_now};
 
     fn token(resource: &str) -> SasToken {
         let key = SharedAccessKey::from_bytes(b"0123456789abcdef");

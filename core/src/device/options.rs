@@ -3,8 +3,18 @@
 use std::time::Duration;
 
 use crate::auth::HostPort;
+use crate::options::{positive, within};
 use crate::retry::RetryPolicy;
 use crate::tls::{ClientCertificate, Trust};
+use crate::{Error, Result};
+
+/// Shortest MQTT keep-alive: below it, pings would crowd out the twin traffic.
+pub const MIN_KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// Longest MQTT keep-alive IoT Hub accepts: 1767 s (29.45 minutes), as documented in "Communicate
+/// with an IoT hub using the MQTT protocol"; a longer one is cut to that by the hub.
+pub const MAX_KEEP_ALIVE: Duration = Duration::from_secs(1767);
+/// Shortest lifetime of the SAS tokens made from a key (renewal comes at 80 % of it).
+pub const MIN_SAS_TOKEN_TTL: Duration = Duration::from_secs(2);
 
 /// How the device reaches the hub.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -16,6 +26,19 @@ pub enum Transport {
     /// HTTPS. Its WebSocket library (`tungstenite`) logs sent frames, the CONNECT with the SAS
     /// token included, at `TRACE`: keep that target at `debug` (see the crate's "Logging").
     MqttWebSockets,
+}
+
+impl Transport {
+    /// The transport named as the bindings name it: `"mqtt"` or `"mqttWs"`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "mqtt" => Ok(Self::Mqtt),
+            "mqttWs" => Ok(Self::MqttWebSockets),
+            other => Err(Error::invalid_argument(format!(
+                "unknown transport {other:?} (expected \"mqtt\" or \"mqttWs\")"
+            ))),
+        }
+    }
 }
 
 /// Device client options. Build with `..Default::default()`.
@@ -65,6 +88,76 @@ impl Default for DeviceClientOptions {
             reconnect: RetryPolicy::default(),
             max_authentication_failures: 3,
             offline_queue_capacity: 1000,
+        }
+    }
+}
+
+impl DeviceClientOptions {
+    /// Checks the options, with the same rules for every language: keep-alive within
+    /// [`MIN_KEEP_ALIVE`]`..=`[`MAX_KEEP_ALIVE`], a positive operation timeout, a SAS token
+    /// lifetime of at least [`MIN_SAS_TOKEN_TTL`], an offline queue of at least one request, a
+    /// sound reconnect policy and certificate. [`DeviceClient::connect`](super::DeviceClient)
+    /// calls it first.
+    pub fn validate(&self) -> Result<()> {
+        within(
+            "keep_alive",
+            self.keep_alive,
+            MIN_KEEP_ALIVE,
+            MAX_KEEP_ALIVE,
+        )?;
+        positive("operation_timeout", self.operation_timeout)?;
+        within(
+            "sas_token_ttl",
+            self.sas_token_ttl,
+            MIN_SAS_TOKEN_TTL,
+            Duration::from_secs(u32::MAX.into()),
+        )?;
+        if self.offline_queue_capacity == 0 {
+            return Err(Error::invalid_argument(
+                "offline_queue_capacity must be at least 1",
+            ));
+        }
+        if self.max_authentication_failures == 0 {
+            return Err(Error::invalid_argument(
+                "max_authentication_failures must be at least 1",
+            ));
+        }
+        self.reconnect.validate("reconnect")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_each_rule_holds() {
+        DeviceClientOptions::default().validate().unwrap();
+        let bad = [
+            DeviceClientOptions {
+                keep_alive: Duration::from_secs(1),
+                ..Default::default()
+            },
+            DeviceClientOptions {
+                keep_alive: Duration::from_secs(1768),
+                ..Default::default()
+            },
+            DeviceClientOptions {
+                operation_timeout: Duration::ZERO,
+                ..Default::default()
+            },
+            DeviceClientOptions {
+                sas_token_ttl: Duration::from_secs(1),
+                ..Default::default()
+            },
+            DeviceClientOptions {
+                offline_queue_capacity: 0,
+                ..Default::default()
+            },
+        ];
+        for options in bad {
+            let error = options.validate().unwrap_err();
+            assert!(matches!(error, Error::InvalidArgument { .. }), "{error}");
         }
     }
 }

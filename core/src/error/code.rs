@@ -54,6 +54,8 @@ error_codes! {
     IotHubUnauthorized = 401003,
     /// A hub quota is exceeded.
     IotHubQuotaExceeded = 403002,
+    /// A twin section (tags, desired, reported) is over its size limit.
+    DeviceModelMaxPropertiesExceeded = 403100,
     /// The device (or its twin) does not exist.
     DeviceNotFound = 404001,
     /// The module (or its twin) does not exist.

@@ -120,6 +120,7 @@ impl ServiceClient {
         connection_string: &str,
         options: ServiceClientOptions,
     ) -> Result<Self> {
+        options.validate()?;
         let cs: ServiceConnectionString = connection_string.parse()?;
         let credential = match &cs.auth {
             ServiceAuth::SharedAccessKey(key) => Credential::Sas(Arc::new(SasTokenProvider::new(
@@ -141,6 +142,7 @@ impl ServiceClient {
         provider: impl TokenProvider,
         options: ServiceClientOptions,
     ) -> Result<Self> {
+        options.validate()?;
         Self::build(host_name.parse()?, Credential::provider(provider), options)
     }
 

@@ -176,8 +176,8 @@ impl fmt::Debug for Credential {
 
 /// A header value marked sensitive (HTTP/2 never indexes it, hyper never prints it).
 fn sensitive(value: &str) -> Result<HeaderValue> {
-    let mut header = HeaderValue::from_str(value).map_err(|_| Error::Authentication {
-        reason: "the token is not a valid Authorization header value".into(),
+    let mut header = HeaderValue::from_str(value).map_err(|_| {
+        Error::authentication("the token is not a valid Authorization header value")
     })?;
     header.set_sensitive(true);
     Ok(header)

@@ -21,12 +21,13 @@ use crate::{Error, ServiceError};
 const MAX_TEXT: usize = 512;
 
 /// The error for a non-success answer: 401 and 403 are [`Error::Authentication`] (with the
-/// hub's code, message and tracking id in the reason), everything else [`Error::Service`].
+/// hub's answer: status, code, message and tracking id), everything else [`Error::Service`].
 pub(crate) fn error_from_response(response: &HttpResponse) -> Error {
     let service = service_error(response);
     if matches!(response.status, 401 | 403) {
         Error::Authentication {
             reason: service.to_string(),
+            answer: Some(service),
         }
     } else {
         Error::Service(service)

@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use super::API_VERSION;
+use crate::options::positive;
 use crate::retry::RetryPolicy;
 use crate::tls::Trust;
+use crate::{Error, Result};
 
 /// How a [`ServiceClient`](super::ServiceClient) connects, retries and signs.
 ///
@@ -46,6 +48,22 @@ pub struct ServiceClientOptions {
     pub api_version: String,
     /// Appended to the `User-Agent` header, e.g. `"my-app/1.2"`.
     pub product_info: Option<String>,
+}
+
+impl ServiceClientOptions {
+    /// Checks the options, with the same rules for every language: positive timeouts, a SAS
+    /// token lifetime of at least a second, a sound retry policy. The client's constructors
+    /// call it first.
+    pub fn validate(&self) -> Result<()> {
+        positive("timeout", self.timeout)?;
+        positive("connect_timeout", self.connect_timeout)?;
+        if self.sas_token_ttl < Duration::from_secs(1) {
+            return Err(Error::invalid_argument(
+                "sas_token_ttl must be at least one second",
+            ));
+        }
+        self.retry.validate("retry")
+    }
 }
 
 impl Default for ServiceClientOptions {

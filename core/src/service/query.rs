@@ -13,6 +13,7 @@ use futures::Stream;
 use futures::stream::{self, BoxStream, StreamExt as _};
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::ServiceClient;
@@ -49,6 +50,18 @@ pub enum QueryItemType {
 }
 
 impl QueryItemType {
+    /// The type's name as every binding spells it: `"twin"`, `"deviceJob"`, `"jobResponse"`,
+    /// `"raw"`, or an unknown type as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Twin => "twin",
+            Self::DeviceJob => "deviceJob",
+            Self::JobResponse => "jobResponse",
+            Self::Raw => "raw",
+            Self::Other(name) => name,
+        }
+    }
+
     fn parse(text: &str) -> Self {
         match text.to_ascii_lowercase().as_str() {
             "twin" => Self::Twin,
@@ -60,8 +73,18 @@ impl QueryItemType {
     }
 }
 
-/// One result of a query.
-#[derive(Clone, Debug, PartialEq)]
+impl Serialize for QueryItemType {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// One result of a query; serialized as the item itself.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum QueryItem {
     /// A twin (pages of item type `Twin`).
     Twin(Box<Twin>),
@@ -87,14 +110,18 @@ impl QueryItem {
     }
 }
 
-/// One page of results.
-#[derive(Clone, Debug, PartialEq)]
+/// One page of results; serialized as `{"items", "type", "continuationToken"}`, the shape
+/// both bindings hand on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QueryPage {
     /// The items, typed by `item_type`.
     pub items: Vec<QueryItem>,
     /// `x-ms-item-type`, when the hub sent it.
+    #[serde(rename = "type")]
     pub item_type: Option<QueryItemType>,
     /// `x-ms-continuation`: where the next page starts; `None` on the last page.
+    #[serde(rename = "continuationToken")]
     pub continuation: Option<String>,
 }
 

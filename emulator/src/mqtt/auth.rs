@@ -5,53 +5,29 @@
 //! parameters in any order, the `?` optional (old C SDKs), unknown keys ignored. Every refusal
 //! is CONNACK 5 except a username that names another identity than the client id (2).
 
-use iothub_twin::auth::{SasToken, check_identity_id, unix_time_now};
+use iothub_twin::auth::{SasToken, unix_time_now};
 use percent_encoding::percent_decode_str;
 use rumqttc::mqttbytes::v4::{Connect, ConnectReturnCode};
 use rustls_pki_types::CertificateDer;
 
-use super::x509::{self, ClientCertificate};
+use crate::hub::Hub;
 use crate::policies::{Permission, Policies};
-use crate::registry::{AuthKind, Identity, Registry};
+use crate::registry::{AuthKind, Identity, IdentityKey};
+use crate::tls::{CertificateAuthority, ClientCertificate, thumbprint_matches};
 
-/// The identity behind a connection.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct ClientIdentity {
-    pub device_id: String,
-    pub module_id: Option<String>,
-}
-
-impl ClientIdentity {
-    /// `deviceId` or `deviceId/moduleId`.
-    pub(crate) fn parse(client_id: &str) -> Option<Self> {
-        let (device_id, module_id) = match client_id.split_once('/') {
-            Some((device, module)) => (device, Some(module)),
-            None => (client_id, None),
-        };
-        check_identity_id("device id", device_id).ok()?;
-        if let Some(module) = module_id {
-            check_identity_id("module id", module).ok()?;
-        }
-        Some(Self {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-        })
+/// The SAS resource path below the hub: `devices/{d}[/modules/{m}]`.
+fn resource_path(key: &IdentityKey) -> Vec<&str> {
+    let mut path = vec!["devices", key.device_id.as_str()];
+    if let Some(module) = &key.module_id {
+        path.extend(["modules", module.as_str()]);
     }
-
-    /// The SAS resource path below the hub: `devices/{d}[/modules/{m}]`.
-    fn resource_path(&self) -> Vec<&str> {
-        let mut path = vec!["devices", self.device_id.as_str()];
-        if let Some(module) = &self.module_id {
-            path.extend(["modules", module.as_str()]);
-        }
-        path
-    }
+    path
 }
 
 /// What a successful CONNECT established.
 #[derive(Clone, Debug)]
 pub(crate) struct Admitted {
-    pub identity: ClientIdentity,
+    pub identity: IdentityKey,
     /// When the SAS token expires (Unix seconds): the hub drops the connection then.
     pub expires_at: Option<u64>,
     /// `model-id` from the username, for the twin's `modelId`.
@@ -61,14 +37,12 @@ pub(crate) struct Admitted {
 /// Checks a CONNECT against the registry. `peer_certificates` is the TLS client chain.
 pub(crate) fn admit(
     connect: &Connect,
-    registry: &Registry,
-    policies: &Policies,
-    hostname: &str,
+    hub: &Hub,
     peer_certificates: Option<&[CertificateDer<'static>]>,
-    ca: &x509::CertificateAuthority,
 ) -> Result<Admitted, ConnectReturnCode> {
     let identity =
-        ClientIdentity::parse(&connect.client_id).ok_or(ConnectReturnCode::BadClientId)?;
+        IdentityKey::from_client_id(&connect.client_id).ok_or(ConnectReturnCode::BadClientId)?;
+    let (policies, hostname) = (hub.policies(), hub.hostname());
     let login = connect.login.as_ref();
     let username = login.map_or("", |l| l.username.as_str());
     let parsed =
@@ -76,8 +50,10 @@ pub(crate) fn admit(
     if !same_host(parsed.host, hostname) {
         return Err(ConnectReturnCode::NotAuthorized);
     }
-    let (record, parent_enabled) =
-        lookup(registry, &identity).ok_or(ConnectReturnCode::NotAuthorized)?;
+    let (record, parent_enabled) = hub
+        .connect_identity(&identity)
+        .ok_or(ConnectReturnCode::NotAuthorized)?;
+    let record = &record;
     if !record.enabled || !parent_enabled {
         return Err(ConnectReturnCode::NotAuthorized);
     }
@@ -86,7 +62,12 @@ pub(crate) fn admit(
         (Some(password), _) => Some(check_sas(password, record, &identity, policies, hostname)?),
         (None, Some(leaf)) => {
             let chain = peer_certificates.unwrap_or_default();
-            check_certificate(ClientCertificate { leaf, chain }, record, &identity, ca)?;
+            check_certificate(
+                ClientCertificate { leaf, chain },
+                record,
+                &identity,
+                hub.ca(),
+            )?;
             None
         }
         (None, None) => return Err(ConnectReturnCode::NotAuthorized),
@@ -98,28 +79,17 @@ pub(crate) fn admit(
     })
 }
 
-fn lookup<'r>(registry: &'r Registry, identity: &ClientIdentity) -> Option<(&'r Identity, bool)> {
-    let device = registry.device(&identity.device_id)?;
-    match &identity.module_id {
-        None => Some((&device.identity, true)),
-        Some(module) => device
-            .modules
-            .get(module)
-            .map(|m| (&m.identity, device.identity.enabled)),
-    }
-}
-
 /// A device/module key token, or a policy token (with `skn`) whose policy grants DeviceConnect.
 fn check_sas(
     password: &str,
     record: &Identity,
-    identity: &ClientIdentity,
+    identity: &IdentityKey,
     policies: &Policies,
     hostname: &str,
 ) -> Result<u64, ConnectReturnCode> {
     let refused = ConnectReturnCode::NotAuthorized;
     let token = SasToken::parse(password).map_err(|_| refused)?;
-    let path = identity.resource_path();
+    let path = resource_path(identity);
     let now = unix_time_now();
     match token.key_name() {
         Some(name) => {
@@ -158,8 +128,8 @@ fn check_sas(
 fn check_certificate(
     certificate: ClientCertificate<'_>,
     record: &Identity,
-    identity: &ClientIdentity,
-    ca: &x509::CertificateAuthority,
+    identity: &IdentityKey,
+    ca: &CertificateAuthority,
 ) -> Result<(), ConnectReturnCode> {
     let refused = ConnectReturnCode::NotAuthorized;
     let auth = &record.authentication;
@@ -167,7 +137,7 @@ fn check_certificate(
         AuthKind::SelfSigned => [&auth.primary_thumbprint, &auth.secondary_thumbprint]
             .into_iter()
             .flatten()
-            .any(|thumbprint| x509::thumbprint_matches(certificate.leaf, thumbprint)),
+            .any(|thumbprint| thumbprint_matches(certificate.leaf, thumbprint)),
         AuthKind::CertificateAuthority => ca.verifies(&certificate, &identity.device_id),
         AuthKind::Sas | AuthKind::None => false,
     };
@@ -252,13 +222,16 @@ mod tests {
 
     #[test]
     fn client_ids() {
-        assert_eq!(ClientIdentity::parse("d1").unwrap().module_id, None);
+        assert_eq!(IdentityKey::from_client_id("d1").unwrap().module_id, None);
         assert_eq!(
-            ClientIdentity::parse("d1/m1").unwrap().module_id.as_deref(),
+            IdentityKey::from_client_id("d1/m1")
+                .unwrap()
+                .module_id
+                .as_deref(),
             Some("m1")
         );
-        assert!(ClientIdentity::parse("").is_none());
-        assert!(ClientIdentity::parse("a b").is_none());
-        assert!(ClientIdentity::parse("d1/m1/x").is_none());
+        assert!(IdentityKey::from_client_id("").is_none());
+        assert!(IdentityKey::from_client_id("a b").is_none());
+        assert!(IdentityKey::from_client_id("d1/m1/x").is_none());
     }
 }

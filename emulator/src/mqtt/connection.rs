@@ -16,10 +16,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep_until};
 
-use super::auth::{self, Admitted, ClientIdentity};
-use super::session::{LiveConnection, Outbound, Session};
-use super::{CONNECT_TIMEOUT, MAX_PACKET_BYTES, MqttHub, OUTBOUND_QUEUE, twin_requests};
+use super::auth::{self, Admitted};
+use super::{CONNECT_TIMEOUT, MAX_PACKET_BYTES, OUTBOUND_QUEUE, twin_requests};
 use crate::clock;
+use crate::hub::Hub;
+use crate::hub::sessions::{LiveConnection, Outbound, Session};
+use crate::registry::IdentityKey;
 
 /// Reads and writes MQTT packets on a byte stream.
 struct Wire<S> {
@@ -68,20 +70,24 @@ impl<S: AsyncRead + AsyncWrite> Wire<S> {
     }
 
     /// The first packet, which must be CONNECT: anything else is refused at its first byte
-    /// rather than after waiting for the length it claims.
-    async fn read_connect(&mut self) -> Option<rumqttc::mqttbytes::v4::Connect> {
-        while self.incoming.is_empty() {
+    /// rather than after waiting for the length it claims. The protocol level and the reserved
+    /// flag are checked from the raw header before the packet is decoded (MQTT 3.1.1 §3.1.2).
+    async fn read_connect(&mut self) -> ConnectStart {
+        loop {
+            match connect_header(&self.incoming) {
+                HeaderCheck::Incomplete => {}
+                HeaderCheck::Refuse => return ConnectStart::Close,
+                HeaderCheck::WrongLevel => return ConnectStart::WrongLevel,
+                HeaderCheck::Ready => break,
+            }
             match self.reader.read_buf(&mut self.incoming).await {
-                Ok(0) | Err(_) => return None,
+                Ok(0) | Err(_) => return ConnectStart::Close,
                 Ok(_) => {}
             }
         }
-        if self.incoming[0] != 0x10 {
-            return None;
-        }
         match self.read().await {
-            Ok(Packet::Connect(connect)) => Some(connect),
-            _ => None,
+            Ok(Packet::Connect(connect)) => ConnectStart::Connect(connect),
+            _ => ConnectStart::Close,
         }
     }
 
@@ -95,9 +101,67 @@ impl<S: AsyncRead + AsyncWrite> Wire<S> {
     }
 }
 
+/// How a connection's first packet went.
+enum ConnectStart {
+    /// A CONNECT to admit.
+    Connect(rumqttc::mqttbytes::v4::Connect),
+    /// A CONNECT of another protocol level than 4: CONNACK 0x01, then close.
+    WrongLevel,
+    /// Not MQTT, not CONNECT first, or malformed: close without an answer.
+    Close,
+}
+
+enum HeaderCheck {
+    Incomplete,
+    Ready,
+    WrongLevel,
+    Refuse,
+}
+
+/// Judges the start of a CONNECT from its raw bytes: fixed header, protocol name, level and
+/// connect flags. rumqttc's decoder accepts level 5 and ignores the reserved flag, so these
+/// MQTT 3.1.1 rules (§3.1.2.2: level 4 or CONNACK 0x01; §3.1.2.3: reserved flag 0 or close)
+/// are checked here.
+fn connect_header(bytes: &[u8]) -> HeaderCheck {
+    let Some(&first) = bytes.first() else {
+        return HeaderCheck::Incomplete;
+    };
+    if first != 0x10 {
+        return HeaderCheck::Refuse;
+    }
+    // The remaining length: 1 to 4 bytes, 7 bits each, the high bit meaning "more".
+    let mut header_len = 1;
+    loop {
+        let Some(&byte) = bytes.get(header_len) else {
+            return HeaderCheck::Incomplete;
+        };
+        header_len += 1;
+        if byte & 0x80 == 0 {
+            break;
+        }
+        if header_len > 4 {
+            return HeaderCheck::Refuse;
+        }
+    }
+    // Protocol name (u16 length + "MQTT"), level, flags.
+    let Some(variable) = bytes.get(header_len..header_len + 8) else {
+        return HeaderCheck::Incomplete;
+    };
+    if variable[..6] != *b"\x00\x04MQTT" {
+        return HeaderCheck::Refuse;
+    }
+    if variable[6] != 4 {
+        return HeaderCheck::WrongLevel;
+    }
+    if variable[7] & 0x01 != 0 {
+        return HeaderCheck::Refuse;
+    }
+    HeaderCheck::Ready
+}
+
 /// Serves one connection to the end.
 pub(super) async fn serve<S>(
-    hub: Arc<MqttHub>,
+    hub: Arc<Hub>,
     stream: S,
     transport: &'static str,
     peer_certificates: Option<Vec<CertificateDer<'static>>>,
@@ -106,25 +170,22 @@ pub(super) async fn serve<S>(
 {
     let mut wire = Wire::new(stream);
     let connect = match tokio::time::timeout(CONNECT_TIMEOUT, wire.read_connect()).await {
-        Ok(Some(connect)) => connect,
-        _ => return, // not MQTT, not CONNECT first, or silent: just close
+        Ok(ConnectStart::Connect(connect)) => connect,
+        Ok(ConnectStart::WrongLevel) => {
+            tracing::info!("CONNECT of an unsupported protocol level refused");
+            let code = ConnectReturnCode::RefusedProtocolVersion;
+            let _ = wire.write(Packet::ConnAck(ConnAck::new(code, false))).await;
+            return;
+        }
+        _ => return, // not MQTT, not CONNECT first, malformed, or silent: just close
     };
     let admitted = if hub
-        .faults
+        .faults()
         .refuse_connect(connect.client_id.split('/').next().unwrap_or_default())
     {
         Err(ConnectReturnCode::ServiceUnavailable)
     } else {
-        hub.store.read(|registry| {
-            auth::admit(
-                &connect,
-                registry,
-                &hub.policies,
-                &hub.hostname,
-                peer_certificates.as_deref(),
-                &hub.ca,
-            )
-        })
+        auth::admit(&connect, &hub, peer_certificates.as_deref())
     };
     let admitted = match admitted {
         Ok(admitted) => admitted,
@@ -160,7 +221,7 @@ pub(super) async fn serve<S>(
         hub.live.unregister(&admitted.identity, id);
         return;
     }
-    twin_requests::set_connected(&hub, &admitted.identity, true, admitted.model_id.as_deref())
+    hub.set_connected(&admitted.identity, true, admitted.model_id.as_deref())
         .await;
     tracing::info!(client_id = %connect.client_id, transport, session_present, "device connected");
 
@@ -186,14 +247,14 @@ pub(super) async fn serve<S>(
         hub.sessions.close_clean(&connect.client_id, &session);
     }
     if hub.live.unregister(&admitted.identity, id) {
-        twin_requests::set_connected(&hub, &admitted.identity, false, None).await;
+        hub.set_connected(&admitted.identity, false, None).await;
     }
 }
 
 struct Connection<S> {
-    hub: Arc<MqttHub>,
+    hub: Arc<Hub>,
     wire: Wire<S>,
-    identity: ClientIdentity,
+    identity: IdentityKey,
     session: Arc<Mutex<Session>>,
     client_id: String,
 }
@@ -380,3 +441,6 @@ async fn sleep_until_or_never(deadline: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests;

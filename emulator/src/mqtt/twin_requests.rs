@@ -4,41 +4,44 @@
 
 use iothub_twin::ErrorCode;
 use iothub_twin::topics::{TwinRequest, twin_response};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::MqttHub;
-use super::auth::ClientIdentity;
 use crate::clock;
 use crate::error::HubError;
+use crate::hub::Hub;
+use crate::registry::IdentityKey;
 
 /// Processes one request; the response topic and payload, or `None` when a fault withholds it.
 pub(super) async fn handle(
-    hub: &MqttHub,
-    identity: &ClientIdentity,
+    hub: &Hub,
+    key: &IdentityKey,
     request: TwinRequest<'_>,
     payload: &[u8],
 ) -> Option<(String, Vec<u8>)> {
-    let device = identity.device_id.as_str();
+    let device = key.device_id.as_str();
     let rid = match &request {
         TwinRequest::Get { rid } | TwinRequest::PatchReported { rid, .. } => *rid,
     };
-    let result = if hub.faults.throttle_twin_request(device) {
+    let result = if hub.faults().throttle_twin_request(device) {
         Err(HubError::new(
             ErrorCode::ThrottlingException,
             "twin requests are throttled (emulator fault)",
         ))
     } else {
         match request {
-            TwinRequest::Get { .. } => get(hub, identity).await,
+            TwinRequest::Get { .. } => hub.device_get_twin(key).await.map(Answer::Twin),
             TwinRequest::PatchReported {
                 expected_version, ..
-            } => patch_reported(hub, identity, payload, expected_version).await,
+            } => hub
+                .device_patch_reported(key, payload, expected_version)
+                .await
+                .map(Answer::Patched),
         }
     };
-    if let Some(delay) = hub.faults.response_delay(device) {
+    if let Some(delay) = hub.faults().response_delay(device) {
         tokio::time::sleep(delay).await;
     }
-    if hub.faults.withhold_response(device) {
+    if hub.faults().withhold_response(device) {
         tracing::info!(device, rid, "withholding a twin response (emulator fault)");
         return None;
     }
@@ -46,8 +49,8 @@ pub(super) async fn handle(
         Ok(Answer::Twin(body)) => (twin_response(200, rid, None), body.to_string().into_bytes()),
         Ok(Answer::Patched(version)) => (twin_response(204, rid, Some(version)), Vec::new()),
         Err(error) => (
-            twin_response(error.code.status(), rid, None),
-            error.mqtt_body().to_string().into_bytes(),
+            twin_response(error.status(), rid, None),
+            error_body(&error).to_string().into_bytes(),
         ),
     })
 }
@@ -57,80 +60,13 @@ enum Answer {
     Patched(u64),
 }
 
-async fn get(hub: &MqttHub, identity: &ClientIdentity) -> Result<Answer, HubError> {
-    let now = clock::now_iso();
-    // Last activity is kept in memory only: a read is not worth a disk write.
-    hub.store
-        .write(|registry, _| {
-            let (record, twin) = registry
-                .twin_of_mut(&identity.device_id, identity.module_id.as_deref())
-                .ok_or_else(|| not_found(identity))?;
-            record.last_activity_time = now;
-            Ok(Answer::Twin(twin.device_view()))
-        })
-        .await
-}
-
-async fn patch_reported(
-    hub: &MqttHub,
-    identity: &ClientIdentity,
-    payload: &[u8],
-    expected_version: Option<u64>,
-) -> Result<Answer, HubError> {
-    let patch: Value = serde_json::from_slice(payload).map_err(|e| {
-        HubError::new(
-            ErrorCode::IotHubFormatError,
-            format!("the reported patch is not valid JSON: {e}"),
-        )
-    })?;
-    let now = clock::now_iso();
-    hub.store
-        .write(|registry, changes| {
-            let (record, twin) = registry
-                .twin_of_mut(&identity.device_id, identity.module_id.as_deref())
-                .ok_or_else(|| not_found(identity))?;
-            let version = twin.reported_patch(&patch, expected_version, &now)?;
-            record.last_activity_time = now;
-            changes.touch(&identity.device_id, identity.module_id.as_deref());
-            Ok(Answer::Patched(version))
-        })
-        .await
-}
-
-fn not_found(identity: &ClientIdentity) -> HubError {
-    match &identity.module_id {
-        Some(module) => HubError::module_not_found(&identity.device_id, module),
-        None => HubError::device_not_found(&identity.device_id),
-    }
-}
-
-/// Records a connect or disconnect in the registry (`connectionState`, its time, last
-/// activity, and on connect the announced `model-id`).
-pub(super) async fn set_connected(
-    hub: &MqttHub,
-    identity: &ClientIdentity,
-    connected: bool,
-    model_id: Option<&str>,
-) {
-    let now = clock::now_iso();
-    let result = hub
-        .store
-        .write(|registry, changes| {
-            if let Some((record, twin)) =
-                registry.twin_of_mut(&identity.device_id, identity.module_id.as_deref())
-            {
-                record.connected = connected;
-                record.connection_state_updated_time = now.clone();
-                record.last_activity_time = now;
-                if let Some(model_id) = model_id {
-                    twin.model_id = model_id.to_owned();
-                }
-                changes.touch(&identity.device_id, identity.module_id.as_deref());
-            }
-            Ok(())
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::warn!(device = %identity.device_id, "could not record the connection state: {e}");
-    }
+/// The MQTT twin error body: `{"errorCode":400004,"trackingId":…,"message":…,"timestampUtc":…}`
+/// (the official Node SDK detects a twin error only by `errorCode` in the body).
+fn error_body(error: &HubError) -> Value {
+    json!({
+        "errorCode": error.code.number(),
+        "trackingId": format!("{}-G:0-TimeStamp:{}", clock::tracking_id(), clock::tracking_timestamp()),
+        "message": error.message,
+        "timestampUtc": clock::now_iso(),
+    })
 }

@@ -2,6 +2,8 @@
 //! device's connection, fault injection, and device certificates signed by the emulator CA.
 //! Every route needs the owner policy (or the `--entra-token` stand-in).
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,12 +13,13 @@ use iothub_twin::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{AppState, Ids, JsonBody, QueryParams, ok_json};
-use crate::auth::{Authorized, Owner};
+use super::auth::{Authorized, Owner};
+use super::{JsonBody, Key, QueryParams, ok_json};
 use crate::error::HubError;
 use crate::faults::FaultSettings;
+use crate::hub::Hub;
 
-pub(super) fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/emulator/connections", get(list_connections))
         .route(
@@ -30,8 +33,8 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
-async fn list_connections(_: Authorized<Owner>, State(state): State<AppState>) -> Response {
-    ok_json(&state.mqtt.connections_json(), None)
+async fn list_connections(_: Authorized<Owner>, State(hub): State<Arc<Hub>>) -> Response {
+    ok_json(&hub.connections_json(), None)
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,14 +46,12 @@ struct ModuleQuery {
 /// Closes the device's connection (all of its modules' too, unless `?moduleId=` names one).
 async fn drop_connection(
     _: Authorized<Owner>,
-    State(state): State<AppState>,
-    Ids { device_id, .. }: Ids,
+    State(hub): State<Arc<Hub>>,
+    Key(key): Key,
     QueryParams(query): QueryParams<ModuleQuery>,
 ) -> Result<Response, HubError> {
-    match state
-        .mqtt
-        .disconnect(&device_id, query.module_id.as_deref())
-    {
+    let device_id = key.device_id;
+    match hub.disconnect(&device_id, query.module_id.as_deref()) {
         0 => Err(HubError::new(
             ErrorCode::DeviceNotOnline,
             format!("{device_id} has no open connection"),
@@ -59,18 +60,18 @@ async fn drop_connection(
     }
 }
 
-async fn get_faults(_: Authorized<Owner>, State(state): State<AppState>) -> Response {
-    ok_json(&json!(state.faults().get()), None)
+async fn get_faults(_: Authorized<Owner>, State(hub): State<Arc<Hub>>) -> Response {
+    ok_json(&json!(hub.faults().get()), None)
 }
 
 async fn set_faults(
     _: Authorized<Owner>,
-    State(state): State<AppState>,
+    State(hub): State<Arc<Hub>>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, HubError> {
     let settings: FaultSettings = serde_json::from_value(body)
         .map_err(|e| HubError::invalid(format!("fault settings: {e}")))?;
-    state.faults().set(settings.clone());
+    hub.faults().set(settings.clone());
     Ok(ok_json(&json!(settings), None))
 }
 
@@ -78,10 +79,10 @@ async fn set_faults(
 /// devices): `{"certificate": PEM, "privateKey": PEM}`.
 async fn issue_certificate(
     _: Authorized<Owner>,
-    State(state): State<AppState>,
-    Ids { device_id, .. }: Ids,
+    State(hub): State<Arc<Hub>>,
+    Key(key): Key,
 ) -> Result<Response, HubError> {
-    let (certificate, private_key) = state.mqtt.ca.issue(&device_id).map_err(|e| {
+    let (certificate, private_key) = hub.issue_device_certificate(&key.device_id).map_err(|e| {
         HubError::new(
             ErrorCode::ServerError,
             format!("could not sign a certificate: {e}"),

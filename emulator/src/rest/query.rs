@@ -3,16 +3,19 @@
 //! (left out of the answer on the last page, or Node would loop forever), and `x-ms-item-type`
 //! always (`Twin` or `Raw`; C# fails without it).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
 use iothub_twin::ErrorCode;
 use serde_json::Value;
 
-use super::{AppState, JsonBody, json_body};
-use crate::auth::{Authorized, ServiceConnect};
+use super::auth::{Authorized, ServiceConnect};
+use super::{JsonBody, json_body};
 use crate::error::HubError;
-use crate::query::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::hub::Hub;
+use crate::query::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 const MAX_ITEM_COUNT: HeaderName = HeaderName::from_static("x-ms-max-item-count");
 const CONTINUATION: HeaderName = HeaderName::from_static("x-ms-continuation");
@@ -20,7 +23,7 @@ const ITEM_TYPE: HeaderName = HeaderName::from_static("x-ms-item-type");
 
 pub(super) async fn query_twins(
     _: Authorized<ServiceConnect>,
-    State(state): State<AppState>,
+    State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
     body: Result<JsonBody, HubError>,
 ) -> Result<Response, HubError> {
@@ -45,11 +48,7 @@ pub(super) async fn query_twins(
         )
         .filter(|token| !token.trim().is_empty()),
     };
-    let prepared = query::prepare(text)?;
-    let page = state
-        .store
-        .read_committed(|registry| prepared.page(registry, page_size, continuation))
-        .await?;
+    let page = hub.query(text, page_size, continuation).await?;
     let mut response = json_body(&Value::Array(page.items));
     let response_headers = response.headers_mut();
     response_headers.insert(ITEM_TYPE, HeaderValue::from_static(page.item_type.as_str()));

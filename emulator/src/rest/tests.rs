@@ -5,4 +5,5 @@ mod openapi;
 mod query_endpoint;
 mod registry_endpoints;
 mod twin_endpoints;
+mod twin_semantics;
 mod validation;

@@ -29,7 +29,16 @@ async fn patch_desired(store: &Store, id: &str, n: u64) {
             let patch = json!({"n": n}).as_object().unwrap().clone();
             if let Some(change) = twin.service_patch(None, Some(&patch), "t1")? {
                 changes.touch(&id, None);
-                changes.notify(&id, None, change);
+                changes.twin_changed(
+                    &crate::registry::IdentityKey::device(&id),
+                    super::TwinChange {
+                        op: super::TwinOp::Update,
+                        version: twin.version,
+                        tags: None,
+                        desired: Some(change),
+                        reported: None,
+                    },
+                );
             }
             Ok(())
         })
@@ -94,7 +103,7 @@ async fn notifications_follow_commit_order() {
         writer.await.unwrap();
     }
     let versions: Vec<u64> = (0..50)
-        .map(|_| notifications.try_recv().unwrap().change.version)
+        .map(|_| notifications.try_recv().unwrap().desired().unwrap().version)
         .collect();
     assert_eq!(versions, (2..52).collect::<Vec<_>>());
 }

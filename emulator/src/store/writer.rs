@@ -11,7 +11,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot, watch};
 
-use super::{Changes, DesiredNotification, Op};
+use super::{Changes, Op, StoreEvent};
 use crate::error::HubError;
 use crate::policies::Policies;
 use crate::registry::{Device, Identity, Module, Registry};
@@ -50,7 +50,7 @@ struct Batch {
     /// Its place in submission order (see `Store::committed`).
     sequence: u64,
     rows: Vec<RowOp>,
-    notifications: Vec<DesiredNotification>,
+    events: Vec<StoreEvent>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -74,7 +74,7 @@ impl Writer {
     /// tells the sequence number of the last batch the thread finished.
     pub(super) fn open(
         data_dir: &Path,
-        notifications: broadcast::Sender<DesiredNotification>,
+        events: broadcast::Sender<StoreEvent>,
     ) -> anyhow::Result<(Writer, watch::Receiver<u64>, Registry, Policies)> {
         let connection = open_database(data_dir)?;
         let policies = load_policies(&connection)?;
@@ -85,7 +85,7 @@ impl Writer {
         let thread_gate = gate.clone();
         let thread = std::thread::Builder::new()
             .name("iothub-twin-store".into())
-            .spawn(move || run(connection, batches, notifications, finished, &thread_gate))?;
+            .spawn(move || run(connection, batches, events, finished, &thread_gate))?;
         #[cfg(not(test))]
         drop(gate);
         let writer = Writer {
@@ -125,7 +125,7 @@ impl Writer {
         let batch = Batch {
             sequence,
             rows,
-            notifications: changes.notifications,
+            events: changes.events,
             done,
         };
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -153,16 +153,13 @@ impl Writer {
 
 fn row(registry: &Registry, op: Op) -> Option<RowOp> {
     match op {
-        Op::Put {
-            device_id,
-            module_id,
-        } => {
-            let (identity, twin) = registry.twin_of(&device_id, module_id.as_deref())?;
+        Op::Put(key) => {
+            let (identity, twin) = registry.find(&key).ok()?;
             let doc =
                 serde_json::to_string(&RecordRef { identity, twin }).expect("records serialize");
             Some(RowOp::Put {
-                device_id,
-                module_id: module_id.unwrap_or_default(),
+                device_id: key.device_id,
+                module_id: key.module_id.unwrap_or_default(),
                 doc,
             })
         }
@@ -186,7 +183,7 @@ struct RecordRef<'a> {
 fn run(
     mut connection: Connection,
     batches: mpsc::Receiver<Batch>,
-    notifications: broadcast::Sender<DesiredNotification>,
+    events: broadcast::Sender<StoreEvent>,
     finished: watch::Sender<u64>,
     gate: &Mutex<()>,
 ) {
@@ -212,9 +209,9 @@ fn run(
         };
         for batch in group {
             if result.is_ok() {
-                for notification in batch.notifications {
-                    // No receiver yet is fine: notifications are never queued for offline devices.
-                    let _ = notifications.send(notification);
+                for event in batch.events {
+                    // No receiver yet is fine: events are never queued for offline devices.
+                    let _ = events.send(event);
                 }
             }
             let _ = batch.done.send(result.clone());

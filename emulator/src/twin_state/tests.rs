@@ -72,21 +72,3 @@ fn null_inside_a_new_object_creates_the_parent() {
         json!({"p1": {}})
     );
 }
-
-#[test]
-fn replacing_with_nulls_treats_them_as_absent() {
-    let mut twin = TwinState::new(NOW);
-    let change = twin
-        .service_replace(
-            Default::default(),
-            json!({"a": 1, "b": null}).as_object().unwrap().clone(),
-            NOW,
-        )
-        .unwrap()
-        .unwrap();
-    assert_eq!(change.payload(), json!({"a": 1, "$version": 2}));
-    assert_eq!(
-        serde_json::Value::Object(twin.desired.clone()),
-        json!({"a": 1})
-    );
-}

@@ -10,7 +10,8 @@
 // Flow: create the device through REST (azure-iothub), connect (Mqtt: mqtts://localhost:8883;
 // MqttWs: wss://localhost:443/$iothub/websocket), get the twin, patch reported
 // {connectivity: {type: cellular}}, receive a desired patch set through REST, close, open again on
-// the same client, get the twin again, receive a second desired patch; delete the device.
+// the same client, get the twin again, receive a second desired patch, clear desired (a service
+// update setting it to null); delete the device.
 // Prints "ok - <step>" per step and "SCENARIO OK <transport>" at the end; exits 1 with details on
 // the first failure. The official SDK has no timeout on twin requests, so every step has one.
 
@@ -212,6 +213,16 @@ async function flow(transportName, registry, deviceId) {
     assert.equal(last.properties.desired.$version, 3);
     assert.deepEqual(userProps(last.properties.reported), REPORTED);
     step('receive desired patch after reconnect');
+
+    // Setting desired to null removes every desired property, as IoT Hub does: the device gets
+    // one patch nulling each removed key, and its twin's desired properties are then empty.
+    await bounded('clear desired', setDesired(registry, deviceId, null, 4));
+    assert.deepEqual(await patches.waitForVersion(4), { telemetry: null, $version: 4 });
+    assert.deepEqual(userProps(again.properties.desired), {});
+    const { responseBody: cleared } = await bounded('REST getTwin', registry.getTwin(deviceId));
+    assert.deepEqual(userProps(cleared.properties.desired), {});
+    assert.equal(cleared.properties.desired.$version, 4);
+    step('clear desired');
   } finally {
     await bounded('close', client.close()).catch(() => {});
     await bounded('delete device', registry.delete(deviceId)).catch(() => {});

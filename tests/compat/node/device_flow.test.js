@@ -7,7 +7,8 @@
 // sets desired properties does too (§2.4). `after` stops it. Each transport runs in a child
 // `node device_flow.js` with NODE_EXTRA_CA_CERTS set to the emulator's CA, since Node reads that
 // variable only at process start. The fixed ports are never used twice at once: `make compat`
-// runs the Python and Node suites one after the other and node test files one at a time.
+// runs the Python and Node suites one after the other, node test files one at a time, each suite
+// holding /tmp/iothub-fixed-ports.lock (tests/with-fixed-ports-lock.sh) against other runs.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -15,12 +16,12 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startEmulator, stopEmulator, stderrTail } = require('./emulator');
+const { startEmulator, stopEmulator, stderrTail } = require('../../node/emulator');
 
 const FLOW_SCRIPT = path.join(__dirname, 'device_flow.js');
 const SCENARIO_TIMEOUT_MS = 180_000;
 const STEPS = ['create device', 'connect', 'get twin', 'patch reported', 'receive desired patch', 'reconnect',
-  'get twin after reconnect', 'receive desired patch after reconnect'];
+  'get twin after reconnect', 'receive desired patch after reconnect', 'clear desired'];
 
 function runFlow(emu, entraToken, transport) {
   const deviceId = `compat-nodedev-${transport.toLowerCase()}-${crypto.randomBytes(6).toString('hex')}`;

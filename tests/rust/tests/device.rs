@@ -55,7 +55,8 @@ async fn the_guides_device_flow() {
         patch,
         DesiredPatch {
             version: hub_version,
-            patch: object(json!({"power_level": 1}))
+            patch: object(json!({"power_level": 1})),
+            document: object(json!({"power_level": 1}))
         }
     );
     assert_eq!(patch.to_json(), json!({"power_level": 1, "$version": 2}));
@@ -258,7 +259,7 @@ async fn short_lived_tokens_are_renewed_without_failing_anything() {
     let mut desired = client.desired_property_updates();
     let mut states = client.connection_state_updates();
     client.get_twin().await.unwrap();
-    // 30 s = ten token lifetimes (the acceptance): without renewal the hub would drop
+    // 30 s = ten token lifetimes (the acceptance bar): without renewal the hub would drop
     // the connection at each expiry and the state stream would say so.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut expected = 1;
@@ -402,7 +403,7 @@ async fn refused_reconnects_are_bounded_then_calls_fail_fast() {
     hub.drop_connection("dev1").await;
     let failed = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(state) = states.next().await {
-            if let ConnectionState::Failed { reason } = state {
+            if let ConnectionState::Failed { reason, .. } = state {
                 return reason;
             }
         }

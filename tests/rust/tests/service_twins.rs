@@ -330,7 +330,7 @@ async fn a_wrong_key_is_an_authentication_error() {
     let client =
         ServiceClient::from_connection_string(&cs, hub.options(Default::default())).unwrap();
     let error = client.get_twin("any").await.unwrap_err();
-    let Error::Authentication { reason } = &error else {
+    let Error::Authentication { reason, .. } = &error else {
         panic!("{error:?}")
     };
     assert!(reason.contains("401"), "{reason}");

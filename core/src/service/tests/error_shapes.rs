@@ -177,9 +177,13 @@ fn unauthorized_and_forbidden_are_authentication_errors() {
             &[("iothub-errorcode", "IotHubUnauthorizedAccess")],
             r#"{"Message":"ErrorCode:IotHubUnauthorizedAccess;Unauthorized","ExceptionMessage":"Tracking ID:t-9"}"#,
         ));
-        let Error::Authentication { reason } = &error else {
+        let Error::Authentication { reason, .. } = &error else {
             panic!("{error:?}")
         };
+        assert_eq!(error.status(), Some(status));
+        assert_eq!(error.error_code_name(), Some("IotHubUnauthorizedAccess"));
+        assert_eq!(error.error_code_number(), Some(401_002));
+        assert_eq!(error.tracking_id(), Some("t-9"));
         assert!(
             reason.contains("IotHubUnauthorizedAccess (401002)"),
             "{reason}"

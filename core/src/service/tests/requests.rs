@@ -243,9 +243,7 @@ struct Entra {
 impl TokenProvider for Entra {
     async fn token(&self) -> Result<String> {
         if self.token.is_empty() {
-            return Err(Error::Authentication {
-                reason: "no Entra token available".into(),
-            });
+            return Err(Error::authentication("no Entra token available"));
         }
         Ok(format!("Bearer {}", self.token))
     }

@@ -9,14 +9,14 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 
 use crate::policies::Policies;
-use crate::rest::{AppState, router};
+use crate::rest::router;
 use crate::store::Store;
 
 pub(super) const HOST: &str = "localhost";
 pub(super) const ENTRA: &str = "entra-test-token";
 
 pub(super) struct Hub {
-    pub(super) state: AppState,
+    pub(super) state: Arc<crate::hub::Hub>,
 }
 
 pub(super) struct Reply {
@@ -62,30 +62,22 @@ impl Hub {
     }
 
     pub(super) fn with(store: Store, policies: Policies) -> Self {
-        let policies = Arc::new(policies);
         let dir = tempfile::tempdir().unwrap();
         let tls = crate::tls::TlsMaterial::load_or_create(dir.path(), HOST).unwrap();
-        let mqtt = crate::mqtt::MqttHub::new(
-            store.clone(),
-            policies.clone(),
-            HOST.to_owned(),
-            Arc::default(),
-            tls.certificate_authority().unwrap(),
-        );
         Self {
-            state: AppState {
+            state: crate::hub::Hub::new(
                 store,
                 policies,
-                hostname: HOST.to_owned(),
-                entra_token: Some(ENTRA.to_owned()),
-                mqtt,
-            },
+                HOST.to_owned(),
+                Some(ENTRA.to_owned()),
+                tls.certificate_authority().unwrap(),
+            ),
         }
     }
 
     /// An `Authorization` value for `policy`, as the Python service SDK builds it.
     pub(super) fn token(&self, policy: &str) -> String {
-        let policy = self.state.policies.get(policy).unwrap();
+        let policy = self.state.policies().get(policy).unwrap();
         SasToken::generate(
             HOST,
             &policy.primary_key,

@@ -34,7 +34,7 @@ async fn patch_twin(hub: &Hub, id: &str, body: Value) {
 /// `count` devices `dev0000`… created in one store write (tags.fleet even/odd).
 async fn seed(hub: &Hub, count: usize) {
     hub.state
-        .store
+        .store()
         .write(|registry, changes| {
             for i in 0..count {
                 let id = format!("dev{i:04}");

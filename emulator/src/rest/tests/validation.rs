@@ -160,7 +160,7 @@ async fn malformed_bodies_paths_and_queries() {
 async fn credentials_are_checked_with_401() {
     let hub = Hub::new();
     hub.create_device("d1").await;
-    let owner = hub.state.policies.get("iothubowner").unwrap().clone();
+    let owner = hub.state.policies().get("iothubowner").unwrap().clone();
     let now = unix_now();
     let expired = SasToken::generate(HOST, &owner.primary_key, Some("iothubowner"), now - 1);
     let wrong_key = SasToken::generate(

@@ -3,6 +3,8 @@
 //! spelled it (the official Node SDK aborts without it); unknown query parameters are ignored.
 //! Binary frames carry the same MQTT bytes as TCP; a byte pipe bridges them to the connection.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -10,13 +12,13 @@ use axum::response::{IntoResponse as _, Response};
 use futures::{SinkExt as _, StreamExt as _};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::{MAX_PACKET_BYTES, connection};
 use crate::error::HubError;
-use crate::rest::AppState;
+use crate::hub::Hub;
+use crate::mqtt::{self, MAX_PACKET_BYTES};
 
 /// The upgrade handler.
-pub(crate) async fn websocket_route(
-    State(state): State<AppState>,
+pub(super) async fn upgrade(
+    State(hub): State<Arc<Hub>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let upgrade = match upgrade {
@@ -37,13 +39,12 @@ pub(crate) async fn websocket_route(
         Some(protocol) => upgrade.protocols([protocol]),
         None => upgrade,
     };
-    let hub = state.mqtt.clone();
     upgrade
         .max_message_size(MAX_PACKET_BYTES + 16)
         .on_upgrade(move |socket| async move {
             let (ours, theirs) = tokio::io::duplex(64 * 1024);
             tokio::spawn(bridge(socket, theirs));
-            connection::serve(hub, ours, "websocket", None).await;
+            mqtt::serve_stream(hub, ours, "websocket").await;
         })
 }
 

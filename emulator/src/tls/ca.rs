@@ -10,7 +10,8 @@
 use std::sync::Arc;
 
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, Issuer, KeyPair,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
 };
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -74,7 +75,7 @@ impl CertificateAuthority {
     /// A client certificate for `common_name` signed by the emulator CA: `(cert PEM, key PEM)`.
     pub(crate) fn issue(&self, common_name: &str) -> anyhow::Result<(String, String)> {
         let ca_key = KeyPair::from_pem(&self.ca_key_pem)?;
-        let issuer = Issuer::new(crate::tls::ca_params(), ca_key);
+        let issuer = Issuer::new(ca_params(), ca_key);
         let mut params = CertificateParams::default();
         let mut name = DistinguishedName::new();
         name.push(DnType::CommonName, common_name);
@@ -85,6 +86,22 @@ impl CertificateAuthority {
         let cert = params.signed_by(&key, &issuer)?;
         Ok((cert.pem(), key.serialize_pem()))
     }
+}
+
+/// The CA's parameters. Deterministic, so the issuer can be rebuilt from the stored key alone.
+pub(crate) fn ca_params() -> CertificateParams {
+    let mut params = CertificateParams::default();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, "iothub-twin emulator CA");
+    name.push(DnType::OrganizationName, "iothub-twin");
+    params.distinguished_name = name;
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params
 }
 
 /// The leaf's subject common name.

@@ -6,6 +6,7 @@
 //! the official Node SDK maps to `TooManyDevicesError`, so 401 is what clients can act on).
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -13,8 +14,8 @@ use axum::http::request::Parts;
 use iothub_twin::auth::{SasToken, unix_time_now};
 
 use crate::error::HubError;
+use crate::hub::Hub;
 use crate::policies::Permission;
-use crate::rest::AppState;
 
 /// What an endpoint needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,29 +64,25 @@ impl Needs for Owner {
 #[derive(Debug)]
 pub(crate) struct Authorized<P>(PhantomData<P>);
 
-impl<P: Needs + Send> FromRequestParts<AppState> for Authorized<P> {
+impl<P: Needs + Send> FromRequestParts<Arc<Hub>> for Authorized<P> {
     type Rejection = HubError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HubError> {
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, HubError> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
             .ok_or_else(|| HubError::unauthorized("the request has no Authorization header"))?
             .to_str()
             .map_err(|_| HubError::unauthorized("the Authorization header is not text"))?;
-        authorize(state, header, P::REQUIREMENT)?;
+        authorize(hub, header, P::REQUIREMENT)?;
         Ok(Self(PhantomData))
     }
 }
 
 /// Checks an `Authorization` header value for `needed`.
-pub(crate) fn authorize(
-    state: &AppState,
-    header: &str,
-    needed: Requirement,
-) -> Result<(), HubError> {
+pub(crate) fn authorize(hub: &Hub, header: &str, needed: Requirement) -> Result<(), HubError> {
     if let Some(bearer) = header.strip_prefix("Bearer ") {
-        return match &state.entra_token {
+        return match hub.entra_token() {
             Some(expected) if constant_time_eq(bearer.as_bytes(), expected.as_bytes()) => Ok(()),
             _ => Err(HubError::unauthorized(
                 "the bearer token is not valid for this hub",
@@ -97,14 +94,14 @@ pub(crate) fn authorize(
     let name = token.key_name().ok_or_else(|| {
         HubError::unauthorized("the service API needs a shared access policy token (with skn)")
     })?;
-    let policy = state
-        .policies
+    let policy = hub
+        .policies()
         .get(name)
         .ok_or_else(|| HubError::unauthorized(format!("no shared access policy named {name}")))?;
     token
         .verify(
             &[&policy.primary_key, &policy.secondary_key],
-            &state.hostname,
+            hub.hostname(),
             &[],
             unix_time_now(),
         )

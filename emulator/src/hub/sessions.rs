@@ -1,4 +1,5 @@
-//! MQTT sessions and live connections.
+//! MQTT sessions and live connections: the hub keeps them so that every adapter (the MQTT
+//! endpoint, the control API) reaches them through [`crate::hub::Hub`].
 //!
 //! A session (subscriptions, unacknowledged QoS 1 deliveries, the next packet id) belongs to a
 //! client id and outlives its connection when the client connects with clean-session 0: the
@@ -16,7 +17,9 @@ use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::Publish;
 use tokio::sync::{Notify, mpsc};
 
-use super::auth::ClientIdentity;
+use serde_json::{Value, json};
+
+use crate::registry::IdentityKey;
 
 /// Unacknowledged QoS 1 deliveries a session keeps; past this the oldest is forgotten (not
 /// redelivered). It bounds the memory of a client that never sends PUBACK, and keeps packet ids
@@ -149,7 +152,7 @@ pub(crate) enum Outbound {
 #[derive(Debug, Clone)]
 pub(crate) struct LiveConnection {
     pub id: u64,
-    pub identity: ClientIdentity,
+    pub identity: IdentityKey,
     pub transport: &'static str,
     pub connected_at: String,
     pub outbound: mpsc::Sender<Outbound>,
@@ -160,7 +163,7 @@ pub(crate) struct LiveConnection {
 /// The open connections, one per identity.
 #[derive(Debug, Default)]
 pub(crate) struct LiveConnections {
-    by_identity: Mutex<HashMap<ClientIdentity, LiveConnection>>,
+    by_identity: Mutex<HashMap<IdentityKey, LiveConnection>>,
     next_id: AtomicU64,
 }
 
@@ -180,7 +183,7 @@ impl LiveConnections {
     }
 
     /// Removes the connection `id` (if it is still the identity's current one).
-    pub(crate) fn unregister(&self, identity: &ClientIdentity, id: u64) -> bool {
+    pub(crate) fn unregister(&self, identity: &IdentityKey, id: u64) -> bool {
         let mut live = self.lock();
         if live.get(identity).is_some_and(|c| c.id == id) {
             live.remove(identity);
@@ -191,7 +194,7 @@ impl LiveConnections {
     }
 
     /// The connection of `identity`.
-    pub(crate) fn get(&self, identity: &ClientIdentity) -> Option<LiveConnection> {
+    pub(crate) fn get(&self, identity: &IdentityKey) -> Option<LiveConnection> {
         self.lock().get(identity).cloned()
     }
 
@@ -221,7 +224,33 @@ impl LiveConnections {
         stopped
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ClientIdentity, LiveConnection>> {
+    /// The open connections as the control API lists them.
+    pub(crate) fn to_json(&self) -> Value {
+        let list: Vec<Value> = self
+            .all()
+            .into_iter()
+            .map(|c| {
+                let subscriptions: Vec<Value> = c
+                    .session
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .subscriptions
+                    .iter()
+                    .map(|(filter, qos)| json!({"filter": filter, "qos": *qos as u8}))
+                    .collect();
+                json!({
+                    "deviceId": c.identity.device_id,
+                    "moduleId": c.identity.module_id,
+                    "transport": c.transport,
+                    "connectedAt": c.connected_at,
+                    "subscriptions": subscriptions,
+                })
+            })
+            .collect();
+        Value::Array(list)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IdentityKey, LiveConnection>> {
         self.by_identity.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
