@@ -3,6 +3,8 @@
 
 * ``iothub_twin.IoTHubDeviceClient`` / ``iothub_twin.aio.IoTHubDeviceClient``: device twins.
 * ``iothub_twin.IoTHubRegistryManager`` / ``iothub_twin.aio.IoTHubRegistryManager``: service.
+* ``iothub_twin.IoTHubConfigurationManager`` / ``iothub_twin.aio.IoTHubConfigurationManager``:
+  automatic device configurations.
 * ``iothub_twin.models``: ``Twin``, ``TwinProperties``, ``QuerySpecification``, ``QueryResult``.
 * ``iothub_twin.exceptions``: ``ClientError``, ``CredentialError``, ``ServiceError``, …
 
@@ -14,10 +16,12 @@ from . import _logging, exceptions, models
 from ._device import X509
 from ._native import __version__
 from ._sync import IoTHubDeviceClient, IoTHubRegistryManager
+from .configuration_manager import IoTHubConfigurationManager
 
 _logging.start()
 
 __all__ = [
+    "IoTHubConfigurationManager",
     "IoTHubDeviceClient",
     "IoTHubRegistryManager",
     "X509",

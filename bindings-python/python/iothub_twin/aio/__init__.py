@@ -2,5 +2,6 @@
 
 from .._device import IoTHubDeviceClient, X509
 from .._registry import IoTHubRegistryManager
+from ..configuration_manager import AioIoTHubConfigurationManager as IoTHubConfigurationManager
 
-__all__ = ["IoTHubDeviceClient", "IoTHubRegistryManager", "X509"]
+__all__ = ["IoTHubConfigurationManager", "IoTHubDeviceClient", "IoTHubRegistryManager", "X509"]
