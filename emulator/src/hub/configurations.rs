@@ -62,7 +62,7 @@ impl Hub {
             .await
     }
 
-    /// `GET /configurations?top=N`: up to `top` (at most [`MAX_LIST`]; all up to that when
+    /// `GET /configurations?top=N`: up to `top` (at most 20, as in IoT Hub; 20 when
     /// `None`) configurations by id, with their metrics.
     pub async fn list_configurations(&self, top: Option<usize>) -> Value {
         let top = top.unwrap_or(MAX_LIST).min(MAX_LIST);
