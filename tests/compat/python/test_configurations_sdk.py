@@ -5,10 +5,9 @@ Two overlapping configurations (a plant-wide telemetry interval, a higher-priori
 test ring) are created, applied by the emulator's periodic run (`--configuration-interval`
 100ms here), and read back with their metrics; then query checks, an immutable-field update,
 a stale etag, deletion and the registry statistics. The emulator is this module's own (its CA
-goes in REQUESTS_CA_BUNDLE while the module runs).
+goes in REQUESTS_CA_BUNDLE while the module runs, through conftest's `trusting`).
 """
 
-import os
 import time
 import uuid
 
@@ -23,21 +22,16 @@ from azure.iot.hub.models import (
 )
 from msrest.exceptions import HttpOperationError
 
-from conftest import start_emulator, stop_emulator
+from conftest import start_emulator, stop_emulator, trusting
 
 
 @pytest.fixture(scope="module")
 def fast_emulator():
     emu = start_emulator("python-configurations", https_port=0, extra_args=("--configuration-interval", "100ms"))
-    saved = os.environ.get("REQUESTS_CA_BUNDLE")
-    os.environ["REQUESTS_CA_BUNDLE"] = emu.ca_cert
     try:
-        yield emu
+        with trusting(emu):
+            yield emu
     finally:
-        if saved is None:
-            os.environ.pop("REQUESTS_CA_BUNDLE", None)
-        else:
-            os.environ["REQUESTS_CA_BUNDLE"] = saved
         stop_emulator(emu)
 
 
