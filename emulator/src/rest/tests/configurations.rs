@@ -384,18 +384,19 @@ async fn deletion_checks_the_etag_and_statuses_go_on_the_next_run() {
     let hub = fleet().await;
     put(&hub, "plant-wide", &plant_wide(1), None).await;
     apply(&hub).await;
-    let hub = &hub;
+    let called = &hub;
     let delete = |if_match: Option<&'static str>| async move {
-        let owner = hub.token("iothubowner");
+        let owner = called.token("iothubowner");
         let mut headers = vec![("authorization", owner.as_str())];
         headers.extend(if_match.map(|m| ("if-match", m)));
-        hub.call_with(
-            Method::DELETE,
-            &format!("/configurations/plant-wide?{V}"),
-            None,
-            &headers,
-        )
-        .await
+        called
+            .call_with(
+                Method::DELETE,
+                &format!("/configurations/plant-wide?{V}"),
+                None,
+                &headers,
+            )
+            .await
     };
     assert_eq!(
         delete(Some("\"Mg==\"")).await.status,
