@@ -37,19 +37,20 @@ async function main() {
   });
   console.log(`created ${plantWide.id} (priority ${plantWide.priority}) and ${testRing.id} (priority ${testRing.priority})`);
 
+  // The hub applies configurations on its own schedule: wait until both are applied everywhere.
+  const applied = async (id) => (await registry.getConfiguration(id)).responseBody.systemMetrics.results.appliedCount;
+  const deadline = Date.now() + 30_000;
+  while (await applied(plantWide.id) < 2 || await applied(testRing.id) < 1) {
+    if (Date.now() > deadline) throw new Error('the configurations were not applied within 30 s');
+    await sleep(200);
+  }
+
   for (const cs of [prodCs, testCs]) {
     const client = Client.fromConnectionString(cs, Mqtt);
-    await client.open();
     const twin = await client.getTwin();
-    const deadline = Date.now() + 30_000;
-    while (!twin.properties.desired.telemetry) {
-      if (Date.now() > deadline) throw new Error(`${deviceId(cs)}: no configuration applied within 30 s`);
-      await sleep(200);
-      await twin.get();
-    }
-    const telemetry = twin.properties.desired.telemetry;
-    await new Promise((resolve, reject) => twin.properties.reported.update({ telemetry: { interval: telemetry.interval, unit: telemetry.unit } }, (err) => (err ? reject(err) : resolve())));
-    console.log(`[device ${deviceId(cs)}] desired telemetry ${JSON.stringify({ interval: telemetry.interval, unit: telemetry.unit })}`);
+    const { interval, unit } = twin.properties.desired.telemetry;
+    await new Promise((resolve, reject) => twin.properties.reported.update({ telemetry: { interval, unit } }, (err) => (err ? reject(err) : resolve())));
+    console.log(`[device ${deviceId(cs)}] desired telemetry ${JSON.stringify({ interval, unit })}`);
     await client.close();
   }
 

@@ -43,15 +43,18 @@ test_ring = configurations.create_configuration(Configuration(
 ))
 print(f"created {plant_wide.id} (priority {plant_wide.priority}) and {test_ring.id} (priority {test_ring.priority})")
 
+# The hub applies configurations on its own schedule: wait until both are applied everywhere.
+deadline = time.monotonic() + 30
+while (configurations.get_configuration(plant_wide.id).system_metrics.results["appliedCount"] < 2
+       or configurations.get_configuration(test_ring.id).system_metrics.results["appliedCount"] < 1):
+    if time.monotonic() > deadline:
+        raise SystemExit("the configurations were not applied within 30 s")
+    time.sleep(0.2)
+
 for cs in (PROD_CS, TEST_CS):
     client = IoTHubDeviceClient.create_from_connection_string(cs)
     client.connect()
-    deadline = time.monotonic() + 30
-    while "telemetry" not in (desired := client.get_twin()["desired"]):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{device_id(cs)}: no configuration applied within 30 s")
-        time.sleep(0.2)
-    telemetry = desired["telemetry"]
+    telemetry = client.get_twin()["desired"]["telemetry"]
     client.patch_twin_reported_properties({"telemetry": telemetry})
     print(f"[device {device_id(cs)}] desired telemetry {telemetry}")
     client.shutdown()

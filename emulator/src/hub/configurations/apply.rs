@@ -3,11 +3,11 @@
 //! For every device twin: the configurations whose target condition it meets target it; each
 //! `properties.desired.<path>` goes to the one of them that outranks the others setting it
 //! (higher priority, then created later: IoT Hub's rule). A configuration that wins at least one
-//! path is `Applied` on the twin, one that wins none is `Targeted`. Content is written when a
-//! configuration becomes `Applied` on a twin, as an ordinary service patch (desired `$version`,
-//! metadata, etag and the device's notification follow the usual rules); a configuration already
-//! applied is not written again, so a later service write to the same property stands until the
-//! winner changes, as in IoT Hub. A twin that leaves the target loses its
+//! path is `Applied` on the twin, one that wins none is `Targeted`. When a configuration becomes
+//! `Applied` on a twin, every winning value is written, as one ordinary service patch (desired
+//! `$version`, metadata, etag and the device's notification follow the usual rules); while the
+//! winners stay the same nothing is written again, so a later service write to the same property
+//! stands until the winners change. A twin that leaves the target loses its
 //! `configurations.<id>` entry and keeps the desired values that were applied, as IoT Hub
 //! documents ("the twin retains the desired properties").
 //!
@@ -91,14 +91,20 @@ fn apply_to_device(
         }
         statuses.insert(configuration.id.clone(), status.to_owned());
     }
-    // Lowest rank first, so that a nested path of a higher-ranked configuration lands last.
-    let entries = winners
-        .iter()
-        .filter(|(_, w)| newly_applied.contains(&w.id.as_str()))
-        .map(|(path, w)| (*path, &w.device_content[path.as_str()], *w));
-    let mut ordered: Vec<_> = entries.collect();
-    ordered.sort_by_key(|(_, _, w)| (w.priority, w.created_order));
-    let patch: JsonObject = desired_patch(ordered.iter().map(|(path, value, _)| (*path, *value)));
+    // When the winners changed (a configuration became `Applied`), every winning value is
+    // written, lowest rank first, so that a nested path of a higher-ranked configuration lands
+    // after a wider one of a lower-ranked configuration.
+    let mut ordered: Vec<(&String, &Configuration)> = if newly_applied.is_empty() {
+        Vec::new()
+    } else {
+        winners.iter().map(|(path, w)| (*path, *w)).collect()
+    };
+    ordered.sort_by_key(|(_, w)| (w.priority, w.created_order));
+    let patch: JsonObject = desired_patch(
+        ordered
+            .iter()
+            .map(|(path, w)| (*path, &w.device_content[path.as_str()])),
+    );
     if !patch.is_empty() {
         match device.twin.service_patch(None, Some(&patch), now) {
             Ok(Some(change)) => {

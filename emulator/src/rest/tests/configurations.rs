@@ -482,3 +482,25 @@ async fn configurations_and_statuses_survive_a_reopen() {
         "Applied"
     );
 }
+
+#[tokio::test]
+async fn a_wider_lower_priority_configuration_arriving_later_keeps_the_nested_winner() {
+    let hub = fleet().await;
+    put(&hub, "test-group", &test_group(10), None).await;
+    apply(&hub).await;
+    assert_eq!(
+        twin(&hub, "dev2").await["properties"]["desired"]["telemetry"],
+        json!({"interval": 5})
+    );
+    put(&hub, "plant-wide", &plant_wide(1), None).await;
+    apply(&hub).await;
+    let dev2 = twin(&hub, "dev2").await;
+    assert_eq!(
+        dev2["properties"]["desired"]["telemetry"],
+        json!({"interval": 5, "unit": "s"})
+    );
+    assert_eq!(
+        twin(&hub, "dev1").await["properties"]["desired"]["telemetry"]["interval"],
+        60
+    );
+}
