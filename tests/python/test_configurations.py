@@ -139,4 +139,11 @@ def test_queries_are_checked_and_statistics_count_devices(hub, kind):
     assert after.total_device_count == before.total_device_count + 1
     assert after.enabled_device_count == before.enabled_device_count + 1
     assert after.disabled_device_count == before.disabled_device_count
-    assert registry.get_service_statistics().connected_device_count >= 0
+    connected = registry.get_service_statistics().connected_device_count
+    _, cs = hub.new_device("online")
+    device = iothub_twin.IoTHubDeviceClient.create_from_connection_string(cs, server_verification_cert=hub.ca_pem)
+    device.connect()
+    try:
+        assert registry.get_service_statistics().connected_device_count == connected + 1
+    finally:
+        device.shutdown()
