@@ -25,6 +25,7 @@
 //! notified under the registry lock, without the writer thread.
 
 mod configurations;
+mod events;
 mod writer;
 
 use std::path::Path;
@@ -37,50 +38,7 @@ use tokio::sync::{broadcast, watch};
 use crate::error::HubError;
 use crate::policies::Policies;
 use crate::registry::{IdentityKey, Registry};
-use crate::twin_state::DesiredChange;
-
-/// A committed change others follow: the store publishes each once, after its commit, in commit
-/// order ([`Store::subscribe`]). The MQTT endpoint pushes desired changes and closes the
-/// connections of disabled and deleted identities from this stream.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StoreEvent {
-    /// Desired properties changed: the new `$version` and the effective patch.
-    DesiredChanged {
-        /// The device or module.
-        key: IdentityKey,
-        /// The change.
-        change: DesiredChange,
-    },
-    /// The identity was disabled (a device key: the device and its modules).
-    IdentityDisabled {
-        /// The identity.
-        key: IdentityKey,
-    },
-    /// The identity was deleted (a device key: the device and all its modules).
-    IdentityDeleted {
-        /// The identity.
-        key: IdentityKey,
-    },
-}
-
-impl StoreEvent {
-    /// The identity the event is about.
-    pub fn key(&self) -> &IdentityKey {
-        match self {
-            StoreEvent::DesiredChanged { key, .. }
-            | StoreEvent::IdentityDisabled { key }
-            | StoreEvent::IdentityDeleted { key } => key,
-        }
-    }
-
-    /// The desired change, for [`StoreEvent::DesiredChanged`].
-    pub fn desired(&self) -> Option<&DesiredChange> {
-        match self {
-            StoreEvent::DesiredChanged { change, .. } => Some(change),
-            _ => None,
-        }
-    }
-}
+pub use events::{ReportedChange, StoreEvent, TwinChange, TwinOp};
 
 /// What a write closure changed, so the store knows what to persist and announce.
 #[derive(Debug, Default)]
@@ -91,10 +49,7 @@ pub struct Changes {
 
 #[derive(Debug)]
 enum Op {
-    Put {
-        device_id: String,
-        module_id: Option<String>,
-    },
+    Put(IdentityKey),
     DeleteDevice {
         device_id: String,
     },
@@ -117,10 +72,8 @@ impl Changes {
 
     /// The device (or module) was created or changed.
     pub fn touch(&mut self, device_id: &str, module_id: Option<&str>) {
-        self.ops.push(Op::Put {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-        });
+        self.ops
+            .push(Op::Put(IdentityKey::new(device_id, module_id)));
     }
 
     /// The device and all its modules were deleted. Announced as
@@ -145,11 +98,17 @@ impl Changes {
         });
     }
 
-    /// Desired properties of the device (or module) changed; announced once committed.
-    pub fn notify(&mut self, key: &IdentityKey, change: DesiredChange) {
-        self.events.push(StoreEvent::DesiredChanged {
+    /// The identity was created; announced once committed.
+    pub fn created(&mut self, key: &IdentityKey) {
+        self.events
+            .push(StoreEvent::IdentityCreated { key: key.clone() });
+    }
+
+    /// The twin of the device (or module) changed; announced once committed.
+    pub fn twin_changed(&mut self, key: &IdentityKey, change: TwinChange) {
+        self.events.push(StoreEvent::TwinChanged {
             key: key.clone(),
-            change,
+            change: Box::new(change),
         });
     }
 

@@ -1,13 +1,16 @@
 //! Automatic device configurations in the emulator binary: applied by the periodic run that
 //! `--configuration-interval` sets, and durable across `kill -9`.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Binary, Service};
+use iothub_twin_test_support::{Launch, Service};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+/// This crate's emulator binary.
+fn binary() -> Launch {
+    Launch::new(env!("CARGO_BIN_EXE_iothub-twin-emulator"))
+}
 
 async fn twin(service: &Service, id: &str) -> Value {
     let (status, twin) = service
@@ -56,15 +59,10 @@ async fn setup(service: &Service) {
 
 #[tokio::test]
 async fn the_periodic_run_applies_configurations_without_being_asked() {
-    let hub = Binary::start(&[
-        "--in-memory",
-        "--https-port",
-        "0",
-        "--mqtt-port",
-        "0",
-        "--configuration-interval",
-        "50ms",
-    ]);
+    let hub = binary()
+        .args(["--in-memory", "--configuration-interval", "50ms"])
+        .free_ports()
+        .start();
     let service = hub.service();
     setup(&service).await;
     // Polled with a deadline: the run is the emulator's own, on its clock.
@@ -85,7 +83,11 @@ async fn the_periodic_run_applies_configurations_without_being_asked() {
 async fn configurations_and_what_they_applied_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     // A long interval: only the control API's call applies here.
-    let hub = Binary::in_dir(dir.path(), &["--configuration-interval", "10m"]);
+    let hub = binary()
+        .data_dir(dir.path())
+        .args(["--configuration-interval", "10m"])
+        .free_ports()
+        .start();
     let service = hub.service();
     setup(&service).await;
     let (status, applied) = service
@@ -111,7 +113,11 @@ async fn configurations_and_what_they_applied_survive_kill_9() {
     let before = twin(&service, "dev1").await;
     hub.kill_9();
 
-    let restarted = Binary::in_dir(dir.path(), &["--configuration-interval", "10m"]);
+    let restarted = binary()
+        .data_dir(dir.path())
+        .args(["--configuration-interval", "10m"])
+        .free_ports()
+        .start();
     let service = restarted.service();
     let (status, configuration) = service
         .send(Method::GET, "/configurations/plant-wide", None, None)

@@ -8,6 +8,7 @@ use super::Hub;
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::{Identity, IdentityKey};
+use crate::store::{ReportedChange, TwinChange, TwinOp};
 
 impl Hub {
     /// The identity a CONNECT names and whether its device is enabled (a module's device may be
@@ -60,6 +61,15 @@ impl Hub {
                 let version = twin.reported_patch(&patch, expected_version, &now)?;
                 identity.last_activity_time = now;
                 changes.touch(&key.device_id, key.module());
+                let patch = patch.as_object().cloned().unwrap_or_default();
+                let change = TwinChange {
+                    op: TwinOp::Update,
+                    version: twin.version,
+                    tags: None,
+                    desired: None,
+                    reported: Some(ReportedChange { version, patch }),
+                };
+                changes.twin_changed(key, change);
                 Ok(version)
             })
             .await

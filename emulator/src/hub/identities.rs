@@ -61,7 +61,10 @@ impl Hub {
         self.store
             .write(|registry, changes| {
                 let (identity, was_enabled) = match if_match {
-                    None => (create(registry, key, body, &now)?, false),
+                    None => {
+                        changes.created(key);
+                        (create(registry, key, body, &now)?, false)
+                    }
                     Some(condition) => {
                         let (identity, _) = registry.find_mut(key)?;
                         if !identity.etag_matches(Some(condition)) {
@@ -136,6 +139,7 @@ impl Hub {
                         .devices
                         .insert(id.clone(), Device::create(id, parsed, &now));
                     changes.touch(id, None);
+                    changes.created(&IdentityKey::device(id));
                 }
                 Ok(())
             })

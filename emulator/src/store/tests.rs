@@ -29,7 +29,16 @@ async fn patch_desired(store: &Store, id: &str, n: u64) {
             let patch = json!({"n": n}).as_object().unwrap().clone();
             if let Some(change) = twin.service_patch(None, Some(&patch), "t1")? {
                 changes.touch(&id, None);
-                changes.notify(&crate::registry::IdentityKey::device(&id), change);
+                changes.twin_changed(
+                    &crate::registry::IdentityKey::device(&id),
+                    super::TwinChange {
+                        op: super::TwinOp::Update,
+                        version: twin.version,
+                        tags: None,
+                        desired: Some(change),
+                        reported: None,
+                    },
+                );
             }
             Ok(())
         })

@@ -22,7 +22,7 @@ use crate::query::condition::Condition;
 use crate::registry::{
     Configuration, Device, IdentityKey, Registry, STATUS_APPLIED, STATUS_TARGETED,
 };
-use crate::store::Changes;
+use crate::store::{Changes, TwinChange, TwinOp};
 
 /// Applies every configuration; returns how many twins changed.
 pub(super) fn apply_all(registry: &mut Registry, changes: &mut Changes, now: &str) -> usize {
@@ -107,8 +107,15 @@ fn apply_to_device(
     );
     if !patch.is_empty() {
         match device.twin.service_patch(None, Some(&patch), now) {
-            Ok(Some(change)) => {
-                changes.notify(&IdentityKey::device(&device.identity.device_id), change)
+            Ok(Some(desired)) => {
+                let change = TwinChange {
+                    op: TwinOp::Update,
+                    version: device.twin.version,
+                    tags: None,
+                    desired: Some(desired),
+                    reported: None,
+                };
+                changes.twin_changed(&IdentityKey::device(&device.identity.device_id), change);
             }
             Ok(None) => {}
             Err(error) => {
