@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const path = require('node:path');
-const { startEmulator, stopEmulator, stderrTail } = require('./emulator');
+const { startEmulator, stopEmulator, stderrTail } = require('../../node/emulator');
 
 const FLOW_SCRIPT = path.join(__dirname, 'configurations_flow.js');
 
