@@ -3,13 +3,13 @@ both), against the emulator."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 import pytest
 
 import iothub_twin
 import iothub_twin.aio
+from helpers import AioAsSync
 from iothub_twin.exceptions import NotFoundError, PreconditionFailedError, ServiceError
 from iothub_twin.models import (
     Configuration,
@@ -18,17 +18,6 @@ from iothub_twin.models import (
     ConfigurationQueriesTestInput,
     RegistryStatistics,
 )
-
-
-class AioAsSync:
-    """Runs each aio method to completion, so one test body covers both APIs."""
-
-    def __init__(self, manager) -> None:
-        self._manager = manager
-
-    def __getattr__(self, name):
-        method = getattr(self._manager, name)
-        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
 
 
 @pytest.fixture(params=["sync", "aio"])

@@ -20,9 +20,9 @@ from azure.iot.hub.models import (
     ConfigurationQueriesTestInput,
     QuerySpecification,
 )
-from msrest.exceptions import HttpOperationError
 
 from conftest import start_emulator, stop_emulator, trusting
+from test_service_flow import expect_status
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,6 @@ def fast_emulator():
             yield emu
     finally:
         stop_emulator(emu)
-
-
-def expect_status(call, status: int) -> HttpOperationError:
-    with pytest.raises(HttpOperationError) as info:
-        call()
-    got = info.value.response.status_code
-    assert got == status, f"expected HTTP {status}, got {got}: {info.value.response.text!r}"
-    return info.value
 
 
 def wait_for(what, check, timeout=10.0):
