@@ -103,6 +103,20 @@ export declare class ServiceClient {
   deleteModule(deviceId: string, moduleId: string, etag?: string | undefined | null): Promise<void>
   /** `GET /devices/{deviceId}/modules`. */
   listModules(deviceId: string): Promise<any[]>
+  /** `PUT /configurations/{id}`: creates a configuration. */
+  createConfiguration(configuration: any): Promise<any>
+  /** `GET /configurations/{id}`. */
+  getConfiguration(configurationId: string): Promise<any>
+  /** `GET /configurations?top=N`. */
+  getConfigurations(top?: number | undefined | null): Promise<any[]>
+  /** `PUT /configurations/{id}` with `If-Match: etag` (`*` when absent). */
+  updateConfiguration(configuration: any, etag?: string | undefined | null): Promise<any>
+  /** `DELETE /configurations/{id}` with `If-Match: etag` (`*` when absent). */
+  deleteConfiguration(configurationId: string, etag?: string | undefined | null): Promise<void>
+  /** `POST /configurations/testQueries`. */
+  testConfigurationQueries(input: any): Promise<any>
+  /** `GET /statistics/devices`. */
+  getDeviceRegistryStatistics(): Promise<any>
 }
 export type JsServiceClient = ServiceClient
 

@@ -25,7 +25,10 @@ echo
 echo "== 2. The local IoT Hub emulator"
 mkfifo "$work/ready"
 "$target/iothub-twin-emulator" --data-dir "$work/data" --https-port 0 --mqtt-port 0 \
-    --device myDeviceId --device pyDevice >"$work/ready" 2>"$work/emulator.log" &
+    --device myDeviceId --device pyDevice --configuration-interval 1s \
+    --device py-line1 --device py-line2 --device node-line1 --device node-line2 \
+    --device rs-line1 --device rs-line2 \
+    >"$work/ready" 2>"$work/emulator.log" &
 emulator_pid=$!
 read -r ready <"$work/ready"
 field() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(eval("r" + sys.argv[2]))' "$ready" "$1"; }
@@ -80,6 +83,16 @@ NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" IOTHUB_DEVICE_CONNECTION_S
     node samples/node/ReportConnectivity.js | sed -e 's/^/[node device] /'
 NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" IOTHUB_CONNECTION_STRING="$service_cs" \
     node samples/node/AddTagsAndQuery.js | sed -e 's/^/[node back-end] /'
+
+echo
+echo "== 6. Automatic device configurations: a plant-wide telemetry interval and a higher-priority"
+echo "==    one for a test ring; devices read the winning values, the back end reads the metrics"
+"$target/configurations" "$service_cs" "$ca" \
+    "$(field '["devices"]["rs-line1"]')" "$(field '["devices"]["rs-line2"]')" rs | sed -e 's/^/[rust] /'
+.venv/bin/python -u samples/python/configurations_app.py "$service_cs" \
+    "$(field '["devices"]["py-line1"]')" "$(field '["devices"]["py-line2"]')" py | sed -e 's/^/[python] /'
+NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" node samples/node/Configurations.js "$service_cs" \
+    "$(field '["devices"]["node-line1"]')" "$(field '["devices"]["node-line2"]')" node | sed -e 's/^/[node] /'
 
 echo
 echo "== emulator log (stderr) =="

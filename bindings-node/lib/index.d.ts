@@ -235,6 +235,39 @@ export interface ModuleDescription {
   [key: string]: any;
 }
 
+/** `content` of a configuration: `properties.desired.<path>` to value (modules content is not supported). */
+export interface ConfigurationContent {
+  deviceContent?: { [path: string]: any };
+  modulesContent?: { [moduleId: string]: { [key: string]: any } };
+  moduleContent?: { [path: string]: any };
+}
+/** Metric queries by name, and their results (counts of twins) as the hub reads them. */
+export interface ConfigurationMetrics {
+  results?: { [name: string]: number };
+  queries?: { [name: string]: string };
+}
+/** An automatic device configuration, as azure-iothub's `Configuration`. */
+export interface Configuration {
+  id: string;
+  schemaVersion?: string;
+  labels?: { [key: string]: string };
+  content?: ConfigurationContent;
+  targetCondition?: string;
+  createdTimeUtc?: string;
+  lastUpdatedTimeUtc?: string;
+  priority?: number;
+  systemMetrics?: ConfigurationMetrics;
+  metrics?: ConfigurationMetrics;
+  etag?: string;
+  [key: string]: any;
+}
+/** `Registry.getRegistryStatistics`'s answer. */
+export interface RegistryStatistics {
+  totalDeviceCount: number;
+  enabledDeviceCount: number;
+  disabledDeviceCount: number;
+}
+
 /** A twin as azure-iothub's `Twin`: its fields, plus `get` and `update`. */
 export declare class Twin {
   deviceId: string;
@@ -306,6 +339,19 @@ export declare class Registry {
   removeModule(deviceId: string, moduleId: string, done: HttpResponseCallback<void>): void;
   removeModule(deviceId: string, moduleId: string): Promise<ResultWithHttpResponse<void>>;
   createQuery(sqlQuery: string, pageSize?: number): Query;
+  addConfiguration(configuration: Configuration, done: HttpResponseCallback<Configuration>): void;
+  addConfiguration(configuration: Configuration): Promise<ResultWithHttpResponse<Configuration>>;
+  getConfiguration(configurationId: string, done: HttpResponseCallback<Configuration>): void;
+  getConfiguration(configurationId: string): Promise<ResultWithHttpResponse<Configuration>>;
+  getConfigurations(done: HttpResponseCallback<Configuration[]>): void;
+  getConfigurations(): Promise<ResultWithHttpResponse<Configuration[]>>;
+  updateConfiguration(configuration: Configuration, done: HttpResponseCallback<Configuration>): void;
+  updateConfiguration(configuration: Configuration, forceUpdate: boolean, done: HttpResponseCallback<Configuration>): void;
+  updateConfiguration(configuration: Configuration, forceUpdate?: boolean): Promise<ResultWithHttpResponse<Configuration>>;
+  removeConfiguration(configurationId: string, done: HttpResponseCallback<void>): void;
+  removeConfiguration(configurationId: string): Promise<ResultWithHttpResponse<void>>;
+  getRegistryStatistics(done: HttpResponseCallback<RegistryStatistics>): void;
+  getRegistryStatistics(): Promise<ResultWithHttpResponse<RegistryStatistics>>;
 }
 
 /** Stable `err.code` values. */

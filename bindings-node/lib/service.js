@@ -256,4 +256,6 @@ function plain(twin) {
   return twin instanceof Twin ? twin.toJSON() : twin;
 }
 
+Object.assign(Registry.prototype, require('./configurations').configurationMethods);
+
 module.exports = { Registry, Twin, Query };

@@ -1,8 +1,11 @@
-//! `ServiceClient`: the core service client (twins, registry, queries over HTTPS), signed with
+//! `ServiceClient`: the core service client (twins, registry, queries, configurations and
+//! statistics over HTTPS), signed with
 //! a connection string's key or by a JS token credential (`getToken`), called through a weak
 //! `ThreadsafeFunction` so a registry never keeps the process alive by itself.
 
-use iothub_twin::service::{Device, Module, QueryOptions, TokenProvider};
+use iothub_twin::service::{
+    Configuration, ConfigurationQueriesTestInput, Device, Module, QueryOptions, TokenProvider,
+};
 use iothub_twin::{Error, ServiceClient};
 use napi::Env;
 use napi::bindgen_prelude::{Promise, PromiseRaw};
@@ -310,5 +313,71 @@ impl JsServiceClient {
     #[napi(ts_return_type = "Promise<any[]>")]
     pub fn list_modules<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
         call!(self, env, |c| c.list_modules(&device_id))
+    }
+
+    /// `PUT /configurations/{id}`: creates a configuration.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_configuration<'env>(&self, env: &'env Env, configuration: Value) -> Answer<'env> {
+        let configuration: Configuration = throw(env, parse(configuration, "configuration"))?;
+        call!(self, env, |c| c.create_configuration(&configuration))
+    }
+
+    /// `GET /configurations/{id}`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_configuration<'env>(
+        &self,
+        env: &'env Env,
+        configuration_id: String,
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.get_configuration(&configuration_id))
+    }
+
+    /// `GET /configurations?top=N`.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn get_configurations<'env>(&self, env: &'env Env, top: Option<u32>) -> Answer<'env> {
+        call!(self, env, |c| c.get_configurations(top))
+    }
+
+    /// `PUT /configurations/{id}` with `If-Match: etag` (`*` when absent).
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_configuration<'env>(
+        &self,
+        env: &'env Env,
+        configuration: Value,
+        etag: Option<String>,
+    ) -> Answer<'env> {
+        let configuration: Configuration = throw(env, parse(configuration, "configuration"))?;
+        call!(self, env, |c| c
+            .update_configuration(&configuration, etag.as_deref()))
+    }
+
+    /// `DELETE /configurations/{id}` with `If-Match: etag` (`*` when absent).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_configuration<'env>(
+        &self,
+        env: &'env Env,
+        configuration_id: String,
+        etag: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let deleting = async move {
+            client
+                .delete_configuration(&configuration_id, etag.as_deref())
+                .await
+        };
+        settle(env, deleting, Ok)
+    }
+
+    /// `POST /configurations/testQueries`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn test_configuration_queries<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
+        let input: ConfigurationQueriesTestInput = throw(env, parse(input, "queries test input"))?;
+        call!(self, env, |c| c.test_configuration_queries(&input))
+    }
+
+    /// `GET /statistics/devices`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_device_registry_statistics<'env>(&self, env: &'env Env) -> Answer<'env> {
+        call!(self, env, |c| c.get_device_registry_statistics())
     }
 }

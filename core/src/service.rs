@@ -2,7 +2,8 @@
 //!
 //! [`ServiceClient`] reads, patches and replaces device and module twins, manages the identity
 //! registry (devices and modules with SAS keys, X.509 thumbprints or CA-signed certificates) and
-//! runs twin queries page by page or as a [`futures::Stream`].
+//! runs twin queries page by page or as a [`futures::Stream`]; it also manages automatic device
+//! configurations and reads the registry statistics.
 //!
 //! Every call has a deadline ([`ServiceClientOptions::timeout`]), retries throttling (429) and
 //! unavailability (503) with exponential backoff honouring `Retry-After`, retries failed
@@ -13,6 +14,8 @@
 //! The client runs on the caller's tokio runtime and never starts one of its own.
 
 mod client;
+mod configuration_models;
+mod configurations;
 mod credential;
 mod error_body;
 mod http;
@@ -24,6 +27,10 @@ mod retry;
 mod twins;
 
 pub use client::ServiceClient;
+pub use configuration_models::{
+    Configuration, ConfigurationContent, ConfigurationMetrics, ConfigurationQueriesTestInput,
+    ConfigurationQueriesTestResponse, RegistryStatistics, ServiceStatistics,
+};
 pub use credential::{SasTokenProvider, TokenProvider};
 pub use models::{Authentication, Device, Module, SymmetricKey};
 pub use options::ServiceClientOptions;

@@ -7,9 +7,11 @@
 //! changes) leave the store as one event stream ([`Hub::subscribe`]), which the MQTT endpoint
 //! consumes.
 
+mod configurations;
 mod device;
 mod identities;
 pub(crate) mod sessions;
+mod statistics;
 mod twins;
 
 use std::sync::Arc;
@@ -22,6 +24,13 @@ use crate::policies::Policies;
 use crate::query::{self, QueryPage};
 use crate::store::Store;
 use crate::tls::CertificateAuthority;
+pub(crate) use configurations::spawn_configuration_runs;
+
+/// How many configurations a hub holds at most.
+#[cfg(test)]
+pub(crate) fn configurations_limit() -> usize {
+    configurations::MAX_CONFIGURATIONS
+}
 use sessions::{LiveConnections, Sessions};
 
 /// A JSON answer and its etag (the identity's or the twin's).

@@ -42,6 +42,7 @@ pub struct RunningEmulator {
     https_task: JoinHandle<std::io::Result<()>>,
     mqtt_task: JoinHandle<()>,
     dispatcher: JoinHandle<()>,
+    configuration_runs: JoinHandle<()>,
     _temp_dir: Option<tempfile::TempDir>,
 }
 
@@ -97,6 +98,8 @@ impl RunningEmulator {
         let mqtt_listener = tokio::net::TcpListener::from_std(mqtt_listener)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.mqtt_server_config()?);
         let dispatcher = mqtt::spawn_dispatcher(hub.clone());
+        let configuration_runs =
+            crate::hub::spawn_configuration_runs(hub.clone(), config.configuration_interval);
         let mqtt_task = tokio::spawn(mqtt::serve_tls(hub.clone(), mqtt_listener, acceptor));
         tracing::info!(%https_addr, %mqtt_addr, hostname = %config.hostname, "emulator ready");
         Ok(Self {
@@ -111,6 +114,7 @@ impl RunningEmulator {
             https_task,
             mqtt_task,
             dispatcher,
+            configuration_runs,
             _temp_dir: temp_dir,
         })
     }
@@ -206,6 +210,7 @@ impl RunningEmulator {
         self.https.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.https_task.await;
         self.dispatcher.abort();
+        self.configuration_runs.abort();
         self.hub.store().close().await;
         tracing::info!("emulator stopped");
     }

@@ -24,6 +24,7 @@
 //! (bench/README.md). In memory there is nothing to commit: writes are acknowledged and
 //! notified under the registry lock, without the writer thread.
 
+mod configurations;
 mod events;
 mod writer;
 
@@ -56,9 +57,19 @@ enum Op {
         device_id: String,
         module_id: String,
     },
+    /// An automatic configuration was created, changed or deleted.
+    Configuration {
+        id: String,
+    },
 }
 
 impl Changes {
+    /// The automatic configuration `id` was created, changed or deleted (what the registry
+    /// holds for it is written).
+    pub fn configuration(&mut self, id: &str) {
+        self.ops.push(Op::Configuration { id: id.to_owned() });
+    }
+
     /// The device (or module) was created or changed.
     pub fn touch(&mut self, device_id: &str, module_id: Option<&str>) {
         self.ops

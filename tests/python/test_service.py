@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from types import SimpleNamespace
@@ -11,7 +10,7 @@ import pytest
 
 import iothub_twin
 import iothub_twin.aio
-from helpers import user_props
+from helpers import AioAsSync, user_props
 from iothub_twin.exceptions import (
     ConnectionFailedError,
     CredentialError,
@@ -21,17 +20,6 @@ from iothub_twin.exceptions import (
 from iothub_twin.models import QueryResult, QuerySpecification, Twin, TwinProperties
 
 LOCATION = {"region": "US", "plant": "Redmond43"}
-
-
-class AioAsSync:
-    """Runs each aio method to completion, so one test body covers both APIs."""
-
-    def __init__(self, manager) -> None:
-        self._manager = manager
-
-    def __getattr__(self, name):
-        method = getattr(self._manager, name)
-        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
 
 
 def make(kind, *args, factory="from_connection_string", **kwargs):

@@ -27,6 +27,8 @@ from .models import (
     Module,
     QueryResult,
     QuerySpecification,
+    RegistryStatistics,
+    ServiceStatistics,
     SymmetricKey,
     Twin,
     X509Thumbprint,
@@ -290,6 +292,14 @@ class IoTHubRegistryManager(IdentityMethods):
 
     async def delete_module(self, device_id: str, module_id: str, etag: Optional[str] = None) -> None:
         await (await self._client()).delete_module(device_id, module_id, etag)
+
+    # ~~~ statistics ~~~
+
+    async def get_device_registry_statistics(self) -> RegistryStatistics:
+        return RegistryStatistics.deserialize(await (await self._client()).get_device_registry_statistics())
+
+    async def get_service_statistics(self) -> ServiceStatistics:
+        return ServiceStatistics.deserialize(await (await self._client()).get_service_statistics())
 
     async def _shutdown_at_exit(self) -> None:
         return None

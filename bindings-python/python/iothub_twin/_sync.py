@@ -8,7 +8,7 @@ import concurrent.futures
 from typing import Any, Dict, Iterator, List, Optional, Union
 
 from . import _device, _loop, _registry
-from .models import Device, Module, QueryResult, QuerySpecification, Twin
+from .models import Device, Module, QueryResult, QuerySpecification, RegistryStatistics, ServiceStatistics, Twin
 from ._device import Handler, X509
 from ._identities import SyncIdentityMethods
 from ._out_of_scope import add_device_names, add_service_names
@@ -237,3 +237,9 @@ class IoTHubRegistryManager(SyncIdentityMethods):
 
     def delete_module(self, device_id: str, module_id: str, etag: Optional[str] = None) -> None:
         _loop.run(self._aio.delete_module(device_id, module_id, etag))
+
+    def get_device_registry_statistics(self) -> RegistryStatistics:
+        return _loop.run(self._aio.get_device_registry_statistics())
+
+    def get_service_statistics(self) -> ServiceStatistics:
+        return _loop.run(self._aio.get_service_statistics())

@@ -1,5 +1,6 @@
 //! The REST API through the router, without sockets: every endpoint, status and error code.
 
+mod configurations;
 mod harness;
 mod openapi;
 mod query_endpoint;

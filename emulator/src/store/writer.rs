@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot, watch};
 
+use super::configurations::{self, ConfigurationRow};
 use super::{Changes, Op, StoreEvent};
 use crate::error::HubError;
 use crate::policies::Policies;
@@ -44,6 +45,7 @@ enum RowOp {
         device_id: String,
         module_id: String,
     },
+    Configuration(ConfigurationRow),
 }
 
 struct Batch {
@@ -171,6 +173,7 @@ fn row(registry: &Registry, op: Op) -> Option<RowOp> {
             device_id,
             module_id,
         }),
+        Op::Configuration { id } => Some(RowOp::Configuration(configurations::row(registry, id))),
     }
 }
 
@@ -250,9 +253,18 @@ fn commit(connection: &mut Connection, group: &[Batch]) -> rusqlite::Result<()> 
                 } => {
                     delete_module.execute(params![device_id, module_id])?;
                 }
+                RowOp::Configuration(_) => {}
             }
         }
     }
+    let configuration_rows = group
+        .iter()
+        .flat_map(|b| &b.rows)
+        .filter_map(|row| match row {
+            RowOp::Configuration(row) => Some(row),
+            _ => None,
+        });
+    configurations::write(&tx, configuration_rows)?;
     tx.commit()
 }
 
@@ -278,6 +290,7 @@ fn open_database(dir: &Path) -> anyhow::Result<Connection> {
                  PRIMARY KEY (device_id, module_id)
              );",
         )
+        .and_then(|()| connection.execute_batch(configurations::SCHEMA))
         .with_context(|| {
             format!(
                 "initialising {} (is another emulator using this --data-dir?)",
@@ -338,5 +351,6 @@ fn load_registry(connection: &Connection) -> anyhow::Result<Registry> {
             anyhow::bail!("stored module {device_id}/{module_id} has no device");
         }
     }
+    configurations::load(connection, &mut registry)?;
     Ok(registry)
 }

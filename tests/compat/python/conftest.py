@@ -9,6 +9,7 @@ Two fixtures:
 The launcher itself is tests/python/emulator.py, shared with the package's own tests.
 """
 
+import contextlib
 import importlib.util
 import os
 import secrets
@@ -33,18 +34,27 @@ stop_emulator = _emulator.stop_emulator
 def emulator():
     """The emulator on a free HTTPS port (the Python service SDK takes HostName=localhost:PORT)."""
     emu = start_emulator("python", https_port=0)
-    # The machine presets REQUESTS_CA_BUNDLE to the system bundle: override it unconditionally.
-    # requests reads it per request (spec/official-sdk-wire.md §2.3); restore it afterwards.
+    try:
+        with trusting(emu):
+            yield emu
+    finally:
+        stop_emulator(emu)
+
+
+@contextlib.contextmanager
+def trusting(emu: Emulator):
+    """REQUESTS_CA_BUNDLE set to the emulator's CA, restored afterwards. The machine presets it
+    to the system bundle: override it unconditionally. requests reads it per request
+    (spec/official-sdk-wire.md §2.3)."""
     saved = os.environ.get("REQUESTS_CA_BUNDLE")
     os.environ["REQUESTS_CA_BUNDLE"] = emu.ca_cert
     try:
-        yield emu
+        yield
     finally:
         if saved is None:
             os.environ.pop("REQUESTS_CA_BUNDLE", None)
         else:
             os.environ["REQUESTS_CA_BUNDLE"] = saved
-        stop_emulator(emu)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 // lib/index.d.ts cannot drift from the API the tests exercise.
 import {
   Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors, type ErrorCode, type TokenCredential,
+  type Configuration, type RegistryStatistics,
 } from 'iothub-twin';
 import * as native from 'iothub-twin/index.js';
 
@@ -56,6 +57,21 @@ async function service(cs: string, credential: TokenCredential): Promise<void> {
   }
   query.next((err, items) => console.log(items?.length));
   query.nextAsTwin((err, twins) => twins?.forEach((t) => t.update({}, () => undefined)));
+  const configuration: Configuration = {
+    id: 'plant-wide',
+    targetCondition: "tags.plant = 'north'",
+    content: { deviceContent: { 'properties.desired.telemetry.interval': 30 } },
+    priority: 1,
+    metrics: { queries: { slow: 'SELECT deviceId FROM devices' } },
+  };
+  const { responseBody: added } = await registry.addConfiguration(configuration);
+  registry.getConfiguration('plant-wide', (err, c) => console.log(c?.systemMetrics?.results?.appliedCount));
+  const all: Configuration[] = (await registry.getConfigurations()).responseBody;
+  await registry.updateConfiguration({ ...added, priority: 2 });
+  registry.updateConfiguration(added, true, (err, c) => console.log(c?.etag));
+  await registry.removeConfiguration('plant-wide');
+  const statistics: RegistryStatistics = (await registry.getRegistryStatistics()).responseBody;
+  console.log(all.length, statistics.totalDeviceCount);
 }
 
 function handle(err: unknown): ErrorCode | undefined {

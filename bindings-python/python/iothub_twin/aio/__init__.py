@@ -4,7 +4,14 @@ from .._device import IoTHubDeviceClient, X509
 from .._module_client import IoTHubModuleClient
 from .._out_of_scope import module_getattr
 from .._registry import IoTHubRegistryManager
+from ..configuration_manager import AioIoTHubConfigurationManager as IoTHubConfigurationManager
 
 __getattr__ = module_getattr(__name__)
 
-__all__ = ["IoTHubDeviceClient", "IoTHubModuleClient", "IoTHubRegistryManager", "X509"]
+__all__ = [
+    "IoTHubConfigurationManager",
+    "IoTHubDeviceClient",
+    "IoTHubModuleClient",
+    "IoTHubRegistryManager",
+    "X509",
+]
