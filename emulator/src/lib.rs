@@ -20,6 +20,8 @@
 mod clock;
 mod config;
 mod error;
+mod explorer;
+mod explorer_access;
 mod faults;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -77,6 +77,8 @@ fn dispatch(hub: &Hub, event: StoreEvent) {
             hub.sessions.forget(&key.device_id, key.module());
             hub.live.stop_device(&key.device_id, key.module());
         }
+        // For the twin change feed; nothing a connection needs.
+        StoreEvent::TwinChanged { .. } | StoreEvent::Lifecycle { .. } => {}
     }
 }
 

@@ -36,11 +36,12 @@ use tokio::sync::{broadcast, watch};
 use crate::error::HubError;
 use crate::policies::Policies;
 use crate::registry::{IdentityKey, Registry};
-use crate::twin_state::DesiredChange;
+use crate::twin_state::{DesiredChange, TwinNotice};
 
 /// A committed change others follow: the store publishes each once, after its commit, in commit
 /// order ([`Store::subscribe`]). The MQTT endpoint pushes desired changes and closes the
-/// connections of disabled and deleted identities from this stream.
+/// connections of disabled and deleted identities from this stream; the twin change feed
+/// (`rest/twin_events.rs`) shows twin changes and identity lifecycle from it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StoreEvent {
     /// Desired properties changed: the new `$version` and the effective patch.
@@ -60,6 +61,24 @@ pub enum StoreEvent {
         /// The identity.
         key: IdentityKey,
     },
+    /// Tags or properties of a twin changed (IoT Hub's twin change notification).
+    TwinChanged {
+        /// The device or module.
+        key: IdentityKey,
+        /// What changed.
+        notice: TwinNotice,
+    },
+    /// An identity was created or deleted (IoT Hub's device lifecycle notification).
+    Lifecycle {
+        /// The device or module.
+        key: IdentityKey,
+        /// Created (else deleted).
+        created: bool,
+        /// When (ISO 8601).
+        timestamp: String,
+        /// Its twin, as created or as it was when deleted.
+        twin: serde_json::Value,
+    },
 }
 
 impl StoreEvent {
@@ -68,7 +87,9 @@ impl StoreEvent {
         match self {
             StoreEvent::DesiredChanged { key, .. }
             | StoreEvent::IdentityDisabled { key }
-            | StoreEvent::IdentityDeleted { key } => key,
+            | StoreEvent::IdentityDeleted { key }
+            | StoreEvent::TwinChanged { key, .. }
+            | StoreEvent::Lifecycle { key, .. } => key,
         }
     }
 
@@ -146,6 +167,30 @@ impl Changes {
     pub fn disabled(&mut self, key: &IdentityKey) {
         self.events
             .push(StoreEvent::IdentityDisabled { key: key.clone() });
+    }
+
+    /// Tags or properties of the twin changed; announced once committed.
+    pub fn twin_changed(&mut self, key: &IdentityKey, notice: TwinNotice) {
+        self.events.push(StoreEvent::TwinChanged {
+            key: key.clone(),
+            notice,
+        });
+    }
+
+    /// The identity was created (or deleted) with this twin; announced once committed.
+    pub fn lifecycle(
+        &mut self,
+        key: &IdentityKey,
+        created: bool,
+        timestamp: &str,
+        twin: serde_json::Value,
+    ) {
+        self.events.push(StoreEvent::Lifecycle {
+            key: key.clone(),
+            created,
+            timestamp: timestamp.to_owned(),
+            twin,
+        });
     }
 
     fn is_empty(&self) -> bool {

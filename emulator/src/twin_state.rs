@@ -11,6 +11,9 @@
 //! into existing ones) moves no counter and notifies nobody (spec §5.4 rule 9, recommended).
 
 mod metadata;
+mod notice;
+
+pub use notice::{TwinNotice, TwinOp, diff};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -79,6 +79,11 @@ impl Hub {
                     }
                 };
                 let answer = tagged(identity);
+                if if_match.is_none() {
+                    let (identity, twin) = registry.find(key)?;
+                    changes.lifecycle(key, true, &now, identity.twin_json(twin));
+                }
+                let (identity, _) = registry.find(key)?;
                 if was_enabled && !identity.enabled {
                     // A disabled identity may not stay connected.
                     changes.disabled(key);
@@ -95,12 +100,14 @@ impl Hub {
         key: &IdentityKey,
         if_match: Option<&str>,
     ) -> Result<(), HubError> {
+        let now = clock::now_iso();
         self.store
             .write(|registry, changes| {
-                let (identity, _) = registry.find(key)?;
+                let (identity, twin) = registry.find(key)?;
                 if !identity.etag_matches(if_match) {
                     return Err(stale_etag(kind(key), &identity.etag_text()));
                 }
+                changes.lifecycle(key, false, &now, identity.twin_json(twin));
                 match key.module() {
                     None => {
                         registry.devices.remove(&key.device_id);
@@ -132,10 +139,11 @@ impl Hub {
                         "primaryKey": random_key().expose_base64(),
                         "secondaryKey": random_key().expose_base64()}}});
                     let parsed = IdentityBody::parse(&body, id, None, None)?;
-                    registry
-                        .devices
-                        .insert(id.clone(), Device::create(id, parsed, &now));
+                    let device = Device::create(id, parsed, &now);
+                    let twin = device.identity.twin_json(&device.twin);
+                    registry.devices.insert(id.clone(), device);
                     changes.touch(id, None);
+                    changes.lifecycle(&IdentityKey::device(id), true, &now, twin);
                 }
                 Ok(())
             })

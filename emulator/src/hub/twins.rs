@@ -18,7 +18,7 @@ use super::{Hub, Tagged};
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::IdentityKey;
-use crate::twin_state::{DesiredChange, TwinState, removal_patch};
+use crate::twin_state::{DesiredChange, TwinNotice, TwinOp, TwinState, removal_patch};
 
 impl Hub {
     /// A device or module twin, as the service API shows it.
@@ -42,7 +42,7 @@ impl Hub {
         if_match: Option<&str>,
     ) -> Result<Tagged, HubError> {
         let (tags, desired) = sections(body)?;
-        self.write_twin(key, if_match, |twin, now| {
+        self.write_twin(key, if_match, TwinOp::Update, |twin, now| {
             let tags = patch_of(tags, &twin.tags);
             let desired = patch_of(desired, &twin.desired);
             twin.service_patch(tags.as_ref(), desired.as_ref(), now)
@@ -59,7 +59,7 @@ impl Hub {
     ) -> Result<Tagged, HubError> {
         let (tags, desired) = sections(body)?;
         let (tags, desired) = (replacement_of(tags)?, replacement_of(desired)?);
-        self.write_twin(key, if_match, move |twin, now| {
+        self.write_twin(key, if_match, TwinOp::Replace, move |twin, now| {
             twin.service_replace(tags, desired, now)
         })
         .await
@@ -69,6 +69,7 @@ impl Hub {
         &self,
         key: &IdentityKey,
         if_match: Option<&str>,
+        op: TwinOp,
         change: impl FnOnce(&mut TwinState, &str) -> Result<Option<DesiredChange>, HubError>,
     ) -> Result<Tagged, HubError> {
         let now = clock::now_iso();
@@ -78,17 +79,20 @@ impl Hub {
                 if !twin.etag_matches(if_match) {
                     return Err(stale_etag("twin", &twin.etag_text()));
                 }
-                let version_before = twin.version;
+                let before = twin.clone();
                 let notification = change(twin, &now)?;
                 let answer = Tagged {
                     json: identity.twin_json(twin),
                     etag: twin.etag_text(),
                 };
-                if twin.version != version_before {
+                if twin.version != before.version {
                     changes.touch(&key.device_id, key.module());
                 }
                 if let Some(notification) = notification {
                     changes.notify(key, notification);
+                }
+                if let Some(notice) = TwinNotice::between(&before, twin, op, &now) {
+                    changes.twin_changed(key, notice);
                 }
                 Ok(answer)
             })

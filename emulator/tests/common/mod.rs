@@ -67,6 +67,13 @@ impl Service {
         }
     }
 
+    /// A request to `path` with this client's credential (no `api-version` added).
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", &self.token)
+    }
+
     /// Sends `method path` with an optional JSON body and If-Match; returns status and JSON.
     pub(crate) async fn send(
         &self,

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::TryRecvError;
 
-use super::harness::{Hub, Reply};
+use super::harness::{DesiredEvents, Hub, Reply};
 
 const V: &str = "api-version=2021-04-12";
 
@@ -48,7 +48,7 @@ async fn patching_desired_to_null_removes_every_desired_property() {
         let before = set.body["properties"]["desired"]["$version"]
             .as_u64()
             .unwrap();
-        let mut events = hub.state.store().subscribe();
+        let mut events = DesiredEvents::of(&hub);
 
         let cleared = send(
             &hub,
@@ -114,7 +114,7 @@ async fn patching_tags_to_null_clears_them_without_telling_the_device() {
         )
         .await;
         assert_eq!(set.body["tags"], json!({"site": "a", "rack": {"row": 1}}));
-        let mut events = hub.state.store().subscribe();
+        let mut events = DesiredEvents::of(&hub);
         let cleared = send(&hub, Method::PATCH, path, json!({"tags": null})).await;
         assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
         assert!(cleared.body.get("tags").is_none(), "{}", cleared.body);

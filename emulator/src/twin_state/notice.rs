@@ -1,0 +1,161 @@
+//! What a committed twin write changed, as IoT Hub's twin change notification body shows it
+//! (routing source `TwinChangeEvents`): `{"version": N, "tags": {…}, "properties": {"desired":
+//! {…changed…, "$metadata": {…}, "$version": N}}}`, with only the sections the write changed.
+//! An update names the changed members (`null` for removed ones); a replacement carries the
+//! whole new tags and desired sections.
+
+use iothub_twin::twin::JsonObject;
+use serde_json::{Value, json};
+
+use super::TwinState;
+
+/// Whether the write merged (`updateTwin`) or replaced (`replaceTwin`) the twin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TwinOp {
+    /// A merge patch (service PATCH, or a device's reported patch).
+    Update,
+    /// A service PUT of the whole twin.
+    Replace,
+}
+
+impl TwinOp {
+    /// IoT Hub's `opType` value.
+    pub fn op_type(self) -> &'static str {
+        match self {
+            TwinOp::Update => "updateTwin",
+            TwinOp::Replace => "replaceTwin",
+        }
+    }
+}
+
+/// One committed twin change: what changed and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TwinNotice {
+    /// Update or replace.
+    pub op: TwinOp,
+    /// When the write happened (ISO 8601).
+    pub timestamp: String,
+    /// The notification body.
+    pub body: Value,
+}
+
+impl TwinNotice {
+    /// The change from `before` to `after` (the same twin), or `None` when nothing a
+    /// notification shows moved.
+    pub fn between(before: &TwinState, after: &TwinState, op: TwinOp, now: &str) -> Option<Self> {
+        let mut body = JsonObject::new();
+        let mut properties = JsonObject::new();
+        let tags = match op {
+            TwinOp::Update => diff(&before.tags, &after.tags),
+            TwinOp::Replace => after.tags.clone(),
+        };
+        if !tags.is_empty() || (op == TwinOp::Replace && before.tags != after.tags) {
+            body.insert("tags".into(), Value::Object(tags));
+        }
+        if after.desired_version != before.desired_version {
+            let changed = match op {
+                TwinOp::Update => diff(&before.desired, &after.desired),
+                TwinOp::Replace => after.desired.clone(),
+            };
+            let section = section(changed, &after.desired_metadata, after.desired_version);
+            properties.insert("desired".into(), section);
+        }
+        if after.reported_version != before.reported_version {
+            let changed = diff(&before.reported, &after.reported);
+            let section = section(changed, &after.reported_metadata, after.reported_version);
+            properties.insert("reported".into(), section);
+        }
+        if body.is_empty() && properties.is_empty() {
+            return None;
+        }
+        if !properties.is_empty() {
+            body.insert("properties".into(), Value::Object(properties));
+        }
+        body.insert("version".into(), json!(after.version));
+        Some(Self {
+            op,
+            timestamp: now.to_owned(),
+            body: Value::Object(body),
+        })
+    }
+}
+
+/// The changed members with their metadata, the section's root `$lastUpdated` and `$version`.
+fn section(changed: JsonObject, metadata: &JsonObject, version: u64) -> Value {
+    let mut meta = JsonObject::new();
+    for (key, value) in metadata {
+        if key.starts_with('$') || changed.contains_key(key) {
+            meta.insert(key.clone(), value.clone());
+        }
+    }
+    let mut out = changed;
+    out.insert("$metadata".into(), Value::Object(meta));
+    out.insert("$version".into(), json!(version));
+    Value::Object(out)
+}
+
+/// The smallest merge patch that turns `old` into `new`: changed and added members, nested
+/// objects recursively, `null` for removed members.
+pub fn diff(old: &JsonObject, new: &JsonObject) -> JsonObject {
+    let mut patch = JsonObject::new();
+    for (key, value) in new {
+        match (old.get(key), value) {
+            (Some(before), after) if before == after => {}
+            (Some(Value::Object(before)), Value::Object(after)) => {
+                patch.insert(key.clone(), Value::Object(diff(before, after)));
+            }
+            _ => {
+                patch.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    for key in old.keys() {
+        if !new.contains_key(key) {
+            patch.insert(key.clone(), Value::Null);
+        }
+    }
+    patch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(value: Value) -> JsonObject {
+        value.as_object().expect("an object").clone()
+    }
+
+    #[test]
+    fn diff_names_changed_added_and_removed_members_only() {
+        let old = object(json!({"a": 1, "b": {"x": 1, "y": 2}, "c": 3}));
+        let new = object(json!({"a": 1, "b": {"x": 1, "y": 5}, "d": 4}));
+        assert_eq!(
+            Value::Object(diff(&old, &new)),
+            json!({"b": {"y": 5}, "d": 4, "c": null})
+        );
+    }
+
+    #[test]
+    fn a_desired_patch_notifies_the_changed_members_with_version_and_metadata() {
+        let now = "2026-01-01T00:00:00Z";
+        let before = TwinState::new(now);
+        let mut after = before.clone();
+        let patch = object(json!({"fan": true}));
+        after
+            .service_patch(None, Some(&patch), now)
+            .expect("a valid patch");
+        let notice = TwinNotice::between(&before, &after, TwinOp::Update, now).expect("a change");
+        let desired = &notice.body["properties"]["desired"];
+        assert_eq!(desired["fan"], json!(true));
+        assert_eq!(desired["$version"], json!(2));
+        assert_eq!(desired["$metadata"]["fan"]["$lastUpdatedVersion"], json!(2));
+        assert!(notice.body.get("tags").is_none());
+        assert_eq!(notice.body["version"], json!(after.version));
+    }
+
+    #[test]
+    fn an_unchanged_twin_notifies_nothing() {
+        let twin = TwinState::new("2026-01-01T00:00:00Z");
+        assert!(TwinNotice::between(&twin, &twin, TwinOp::Update, "now").is_none());
+    }
+}
