@@ -15,7 +15,7 @@ use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -27,6 +27,7 @@ use crate::rest::{QueryParams, SESSION_COOKIE, explorer_session};
 const INDEX_HTML: &str = include_str!("explorer/index.html");
 const APP_JS: &str = include_str!("explorer/app.js");
 const APP_CSS: &str = include_str!("explorer/app.css");
+const FAVICON: &str = include_str!("explorer/favicon.svg");
 
 /// The ports the page needs for connection strings.
 #[derive(Clone, Copy, Debug)]
@@ -50,11 +51,15 @@ pub(crate) fn routes(hub: Arc<Hub>, ports: Ports) -> Router {
         .route("/explorer/", get(index))
         .route(
             "/explorer/app.js",
-            get(|s, h| asset(s, h, APP_JS, "text/javascript")),
+            get(|s, h, u| asset(s, h, u, APP_JS, "text/javascript")),
         )
         .route(
             "/explorer/app.css",
-            get(|s, h| asset(s, h, APP_CSS, "text/css")),
+            get(|s, h, u| asset(s, h, u, APP_CSS, "text/css")),
+        )
+        .route(
+            "/explorer/favicon.svg",
+            get(|s, h, u| asset(s, h, u, FAVICON, "image/svg+xml")),
         )
         .route("/explorer/info", get(info))
         .with_state(Page { hub, ports })
@@ -68,6 +73,7 @@ struct Login {
 async fn index(
     State(page): State<Page>,
     headers: HeaderMap,
+    uri: Uri,
     login: Result<QueryParams<Login>, crate::error::HubError>,
 ) -> Response {
     let token = login.ok().and_then(|QueryParams(login)| login.token);
@@ -86,16 +92,24 @@ async fn index(
         protect(headers);
         return response;
     }
-    asset(State(page), headers, INDEX_HTML, "text/html; charset=utf-8").await
+    asset(
+        State(page),
+        headers,
+        uri,
+        INDEX_HTML,
+        "text/html; charset=utf-8",
+    )
+    .await
 }
 
 async fn asset(
     State(page): State<Page>,
     headers: HeaderMap,
+    uri: Uri,
     body: &'static str,
     content_type: &'static str,
 ) -> Response {
-    if !explorer_session(&page.hub, &headers) {
+    if !explorer_session(&page.hub, &headers, &uri) {
         return unauthorized("open the explorer_url from the emulator's ready line to log in");
     }
     let mut response = body.into_response();
@@ -106,8 +120,8 @@ async fn asset(
 }
 
 /// What the page needs to write connection strings.
-async fn info(State(page): State<Page>, headers: HeaderMap) -> Response {
-    if !explorer_session(&page.hub, &headers) {
+async fn info(State(page): State<Page>, headers: HeaderMap, uri: Uri) -> Response {
+    if !explorer_session(&page.hub, &headers, &uri) {
         return unauthorized("not logged in");
     }
     let mut response = axum::Json(json!({

@@ -12,9 +12,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 use iothub_twin::auth::{SasToken, unix_time_now};
 
 use crate::error::HubError;
@@ -72,7 +72,7 @@ impl<P: Needs + Send> FromRequestParts<Arc<Hub>> for Authorized<P> {
     type Rejection = HubError;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, HubError> {
-        authorize_headers(hub, &parts.headers, P::REQUIREMENT)?;
+        authorize_headers(hub, &parts.headers, &parts.uri, P::REQUIREMENT)?;
         Ok(Self(PhantomData))
     }
 }
@@ -84,10 +84,11 @@ pub(crate) const SESSION_COOKIE: &str = "iothub-twin-explorer";
 pub(crate) fn authorize_headers(
     hub: &Hub,
     headers: &HeaderMap,
+    uri: &Uri,
     needed: Requirement,
 ) -> Result<(), HubError> {
     let Some(header) = headers.get(AUTHORIZATION) else {
-        if explorer_session(hub, headers) {
+        if explorer_session(hub, headers, uri) {
             return Ok(());
         }
         return Err(HubError::unauthorized(
@@ -102,20 +103,25 @@ pub(crate) fn authorize_headers(
 
 /// Whether the request carries a valid explorer session cookie and comes from the page's own
 /// origin: a browser names another site in `Origin` or `Sec-Fetch-Site`, and such a request
-/// gets no rights from the cookie.
-pub(crate) fn explorer_session(hub: &Hub, headers: &HeaderMap) -> bool {
+/// gets no rights from the cookie. The request's own authority is the URI's under HTTP/2 and
+/// `Host` under HTTP/1.1.
+pub(crate) fn explorer_session(hub: &Hub, headers: &HeaderMap, uri: &Uri) -> bool {
     let cross_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| site != "same-origin" && site != "none");
-    let origin_matches = match (headers.get(ORIGIN), headers.get(HOST)) {
-        (None, _) => true,
-        (Some(origin), host) => {
-            let origin = origin.to_str().unwrap_or_default();
-            let host = host.and_then(|h| h.to_str().ok()).unwrap_or_default();
-            origin.strip_prefix("https://") == Some(host)
-        }
-    };
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))
+        .unwrap_or_default();
+    let origin_matches = headers.get(ORIGIN).is_none_or(|origin| {
+        origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.strip_prefix("https://"))
+            == Some(authority)
+    });
     !cross_site
         && origin_matches
         && session_id(headers).is_some_and(|id| hub.explorer_access().is_session(id))

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Extension, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -160,10 +160,11 @@ async fn twin_events(
     State(hub): State<Arc<Hub>>,
     Extension(feed): Extension<Arc<TwinFeed>>,
     headers: HeaderMap,
+    uri: Uri,
     query: Result<QueryParams<ResumeQuery>, HubError>,
 ) -> Result<Response, HubError> {
     // Authorization first: 401 wins over a bad query string.
-    authorize_headers(&hub, &headers, Requirement::Owner)?;
+    authorize_headers(&hub, &headers, &uri, Requirement::Owner)?;
     let QueryParams(query) = query?;
     let resume = headers
         .get("last-event-id")

@@ -1,0 +1,143 @@
+"""Fixtures for the explorer browser test: the emulator binary, a service client, Chromium."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "target" / "explorer-screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Chromium's background services would try to reach the network; this machine refuses them.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+API = "api-version=2021-04-12"
+
+
+def emulator_binary():
+    explicit = os.environ.get("EMULATOR_BIN")
+    if explicit:
+        return explicit
+    triple = subprocess.run(
+        ["rustc", "-vV"], capture_output=True, text=True, check=True
+    ).stdout
+    host = next(line.split()[1] for line in triple.splitlines() if line.startswith("host:"))
+    return str(ROOT / "target" / host / "debug" / "iothub-twin-emulator")
+
+
+def sas_token(resource, key_base64, key_name=None, ttl=3600):
+    expiry = int(time.time()) + ttl
+    uri = urllib.parse.quote(resource, safe="")
+    digest = hmac.new(
+        base64.b64decode(key_base64), f"{uri}\n{expiry}".encode(), hashlib.sha256
+    ).digest()
+    signature = urllib.parse.quote(base64.b64encode(digest), safe="")
+    token = f"SharedAccessSignature sr={uri}&sig={signature}&se={expiry}"
+    return token + (f"&skn={key_name}" if key_name else "")
+
+
+class Emulator:
+    """The emulator binary on free ports, in memory; stopped by the fixture."""
+
+    def __init__(self):
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            [emulator_binary(), "--in-memory", "--https-port", "0", "--mqtt-port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+        )
+        line = {}
+
+        def read():
+            line["text"] = self.process.stdout.readline()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(60)
+        if not line.get("text"):
+            self.process.kill()
+            raise RuntimeError("the emulator printed no ready line within 60 s")
+        self.ready = json.loads(line["text"])
+        self.base = f"https://localhost:{self.ready['https_port']}"
+        self.ca = self.ready["ca_cert"]
+        fields = dict(
+            part.split("=", 1) for part in self.ready["service_connection_string"].split(";")
+        )
+        self.service_token = sas_token(
+            fields["HostName"], fields["SharedAccessKey"], fields["SharedAccessKeyName"]
+        )
+        self.service_key = fields["SharedAccessKey"]
+        self.http = requests.Session()
+        self.http.trust_env = False  # the machine's CA bundle settings must not apply
+        self.http.verify = self.ca
+
+    def rest(self, method, path, body=None, if_match=None):
+        headers = {"authorization": self.service_token}
+        if if_match:
+            headers["if-match"] = f'"{if_match}"'
+        sep = "&" if "?" in path else "?"
+        return self.http.request(
+            method, f"{self.base}{path}{sep}{API}", json=body, headers=headers, timeout=30
+        )
+
+    def logs(self):
+        self.stderr.seek(0)
+        return self.stderr.read()
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def emulator():
+    hub = Emulator()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture
+def context(playwright):
+    """A fresh Chromium profile that trusts nothing but lets the emulator's certificate pass."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="explorer-chromium-") as profile:
+        browser = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            ignore_https_errors=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        yield browser
+        browser.close()
