@@ -378,6 +378,8 @@ async function start() {
   $('next-page').addEventListener('click', () => runQuery(true));
   followFeed();
   await loadDevices();
+  // Connection state and last activity are not twin changes, so the feed does not carry them.
+  setInterval(loadDevices, 5000);
 }
 
 document.addEventListener('DOMContentLoaded', start);
