@@ -282,6 +282,49 @@ async fn a_client_resumes_with_last_event_id_and_sees_lifecycle_and_replace() {
 }
 
 #[tokio::test]
+async fn module_changes_name_the_module_and_reported_patches_are_updates() {
+    let (emulator, service, _dir) = start().await;
+    create(&service, "parent").await;
+    let mut feed = Feed::open(&service, None).await;
+    let (status, _) = service
+        .send(
+            Method::PUT,
+            "/devices/parent/modules/m1",
+            Some(&json!({})),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let created = feed.expect().await;
+    assert_eq!(created.data["properties"]["opType"], "createDeviceIdentity");
+    assert_eq!(created.data["properties"]["moduleId"], "m1");
+    patch(&service, "parent/modules/m1", json!({"tags": {"k": "v"}})).await;
+    let tagged = feed.expect().await;
+    assert_eq!(tagged.data["properties"]["moduleId"], "m1");
+    assert_eq!(tagged.data["body"]["tags"], json!({"k": "v"}));
+    assert!(
+        tagged.data["body"].get("properties").is_none(),
+        "only the changed section"
+    );
+
+    let key = IdentityKey::new("parent", Some("m1"));
+    let hub = emulator.hub();
+    hub.device_patch_reported(&key, br#"{"t": 1, "gone": null}"#, None)
+        .await
+        .unwrap();
+    let reported = feed.expect().await;
+    assert_eq!(reported.data["properties"]["opType"], "updateTwin");
+    let section = &reported.data["body"]["properties"]["reported"];
+    assert_eq!(
+        (section["t"].clone(), section["$version"].clone()),
+        (json!(1), json!(2))
+    );
+    assert!(section["$metadata"]["t"]["$lastUpdated"].is_string());
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_client_that_fell_behind_the_backlog_is_told_so() {
     let emulator = RunningEmulator::start(EmulatorConfig::ephemeral())
         .await

@@ -66,36 +66,55 @@ def desired_of(emulator, device):
     return twin.json()
 
 
-def report_from_device(emulator, device, patch):
-    """A device client (raw MQTT) sends a reported patch; returns once the hub answered it."""
-    identity = emulator.rest("GET", f"/devices/{device}").json()
-    key = identity["authentication"]["symmetricKey"]["primaryKey"]
-    host = emulator.ready["hostname"]
-    client = mqtt.Client(client_id=device, protocol=mqtt.MQTTv311)
-    client.username_pw_set(
-        f"{host}/{device}/?api-version=2021-04-12", sas_token(f"{host}/devices/{device}", key)
+class DeviceClient:
+    """A device client over raw MQTT (paho): connect, send a reported patch, see a disconnect."""
+
+    def __init__(self, emulator, device):
+        identity = emulator.rest("GET", f"/devices/{device}").json()
+        key = identity["authentication"]["symmetricKey"]["primaryKey"]
+        host = emulator.ready["hostname"]
+        self.client = mqtt.Client(client_id=device, protocol=mqtt.MQTTv311)
+        self.client.username_pw_set(
+            f"{host}/{device}/?api-version=2021-04-12",
+            sas_token(f"{host}/devices/{device}", key),
+        )
+        self.client.tls_set_context(ssl.create_default_context(cafile=emulator.ca))
+        self.connected, self.answered, self.disconnected = (threading.Event() for _ in range(3))
+        self.answers = []
+        self.client.on_connect = lambda c, u, f, rc: self.connected.set() if rc == 0 else None
+        self.client.on_disconnect = lambda c, u, rc: self.disconnected.set()
+        self.client.on_message = self.on_message
+        self.client.connect("localhost", emulator.ready["mqtt_port"])
+        self.client.loop_start()
+        assert self.connected.wait(15), "the device connected"
+        self.client.subscribe("$iothub/twin/res/#", qos=0)
+
+    def on_message(self, client, userdata, message):
+        self.answers.append(message.topic)
+        self.answered.set()
+
+    def report(self, patch):
+        """Sends a reported patch; returns once the hub answered it."""
+        self.answered.clear()
+        self.client.publish(
+            "$iothub/twin/PATCH/properties/reported/?$rid=7", json.dumps(patch), qos=0
+        )
+        assert self.answered.wait(15), "the hub answered the reported patch"
+        assert self.answers[-1].startswith("$iothub/twin/res/204/"), self.answers
+
+    def close(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def assert_every_control_is_labelled(page):
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, textarea, select, button')]
+            .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+            .map((el) => el.outerHTML)"""
     )
-    client.tls_set_context(ssl.create_default_context(cafile=emulator.ca))
-    connected, answered = threading.Event(), threading.Event()
-    status = {}
-    client.on_connect = lambda c, u, f, rc: connected.set() if rc == 0 else None
-
-    def on_message(c, u, message):
-        status["topic"] = message.topic
-        answered.set()
-
-    client.on_message = on_message
-    client.connect("localhost", emulator.ready["mqtt_port"])
-    client.loop_start()
-    try:
-        assert connected.wait(15), "the device connected"
-        client.subscribe("$iothub/twin/res/#", qos=0)
-        client.publish("$iothub/twin/PATCH/properties/reported/?$rid=7", json.dumps(patch), qos=0)
-        assert answered.wait(15), "the hub answered the reported patch"
-        assert status["topic"].startswith("$iothub/twin/res/204/"), status
-    finally:
-        client.loop_stop()
-        client.disconnect()
+    assert unlabelled == [], unlabelled
 
 
 def test_the_page_and_its_calls_need_a_login(emulator, context):
@@ -171,16 +190,30 @@ def test_the_main_path_in_a_real_browser(emulator, context):
     assert '"fan": "off"' in editor.input_value(), "the user's edit is kept"
     shot(page, "04-stale-etag-conflict")
 
-    # 5. A device reports: the page shows it without reloading.
+    # 5. A device reports: the page shows it without reloading; then its connection is dropped.
     page.evaluate("window.__sameDocument = true")
-    report_from_device(emulator, "explorer-dev", {"temperature": 21.5})
-    expect(page.locator("#pane-reported")).to_contain_text('"temperature": 21.5', timeout=WAIT_MS)
-    assert page.evaluate("window.__sameDocument") is True
-    page.get_by_label("Show $metadata").check()
-    expect(page.locator("#pane-reported")).to_contain_text("$lastUpdated")
-    shot(page, "05-live-reported")
-    # The README's picture (emulator/docs/explorer.jpg is a copy of it).
-    page.screenshot(path=str(SCREENSHOTS / "readme.jpg"), type="jpeg", quality=70)
+    device = DeviceClient(emulator, "explorer-dev")
+    try:
+        device.report({"temperature": 21.5})
+        expect(page.locator("#pane-reported")).to_contain_text(
+            '"temperature": 21.5', timeout=WAIT_MS
+        )
+        assert page.evaluate("window.__sameDocument") is True
+        page.get_by_label("Show $metadata").check()
+        expect(page.locator("#pane-reported")).to_contain_text("$lastUpdated")
+        expect(page.locator("#device-table tbody tr").first).to_contain_text(
+            "Connected", timeout=WAIT_MS
+        )
+        shot(page, "05-live-reported")
+        # The README's picture (emulator/docs/explorer.jpg is a copy of it).
+        page.screenshot(path=str(SCREENSHOTS / "readme.jpg"), type="jpeg", quality=70)
+        page.get_by_role("button", name="Drop connection").click()
+        expect(page.locator("#twin-status")).to_have_text("Connection dropped.")
+        assert device.disconnected.wait(15), "the device saw its connection close"
+    finally:
+        device.close()
+    page.get_by_label("Show $metadata").uncheck()
+    expect(page.locator("#pane-reported")).not_to_contain_text("$lastUpdated")
 
     # 6. A query, one result per page, then an error shown inline.
     page.get_by_label("Query (IoT Hub query language)").fill("SELECT deviceId FROM devices")
@@ -201,13 +234,31 @@ def test_the_main_path_in_a_real_browser(emulator, context):
     expect(page.locator("#query-error")).to_contain_text("The query failed: 400")
     shot(page, "08-query-error")
 
-    # 7. Delete the device.
+    # 7. A module of the other device: create it, edit its twin, delete it.
+    page.get_by_role("button", name="Show the twin of explorer-other").click()
+    page.get_by_label("New module id").fill("sensor")
+    page.get_by_label("New module id").press("Enter")
+    page.get_by_role("button", name="Show the twin of module sensor").click()
+    expect(page.locator("#twin-id")).to_have_text("explorer-other/sensor", timeout=WAIT_MS)
+    editor.fill(json.dumps({"properties": {"desired": {"rate": 5}}}))
+    page.get_by_role("button", name="Save with etag").click()
+    expect(page.locator("#twin-status")).to_contain_text("Saved", timeout=WAIT_MS)
+    module_twin = emulator.rest("GET", "/twins/explorer-other/modules/sensor").json()
+    assert module_twin["properties"]["desired"]["rate"] == 5
+    shot(page, "09-module")
+    page.get_by_role("button", name="Delete module").click()
+    expect(page.locator("#twin-id")).to_have_text("explorer-other", timeout=WAIT_MS)
+    expect(page.locator("#module-list li")).to_have_count(0)
+    assert emulator.rest("GET", "/devices/explorer-other/modules/sensor").status_code == 404
+    assert_every_control_is_labelled(page)
+
+    # 8. Delete the device.
     page.get_by_role("button", name="Show the twin of explorer-dev").click()
     page.get_by_role("button", name="Delete device").click()
     expect(page.locator("#device-table tbody tr")).to_have_count(1, timeout=WAIT_MS)
     expect(page.locator("#twin")).to_be_hidden()
     assert emulator.rest("GET", "/devices/explorer-dev").status_code == 404
-    shot(page, "09-deleted")
+    shot(page, "10-deleted")
 
     watch.check()
     assert watch.seen_expected == watch.expected, "each expected failure happened"

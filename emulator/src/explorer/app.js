@@ -273,6 +273,7 @@ async function dropConnection() {
   const query = key.moduleId ? `?moduleId=${enc(key.moduleId)}` : '';
   const response = await fetch(`/emulator/connections/${enc(key.deviceId)}${query}`, { method: 'DELETE', credentials: 'same-origin' });
   $('twin-status').textContent = response.status === 204 ? 'Connection dropped.' : `No connection dropped (${response.status}).`;
+  await loadDevices();
 }
 
 // ---- query console -----------------------------------------------------------------------
@@ -284,7 +285,9 @@ async function runQuery(next) {
   const result = await call('POST', '/devices/query', { body: { query: text }, headers });
   if (!result.ok) {
     $('query-error').textContent = `The query failed: ${problem(result)}`;
+    $('query-info').textContent = '';
     $('next-page').disabled = true;
+    state.continuation = null;
     return;
   }
   $('query-error').textContent = '';
