@@ -83,13 +83,7 @@ impl Service {
         if_match: Option<&str>,
     ) -> Result<(u16, Value), reqwest::Error> {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let mut request = self
-            .http
-            .request(
-                method,
-                format!("{}{path}{sep}api-version=2021-04-12", self.base),
-            )
-            .header("authorization", &self.token);
+        let mut request = self.request(method, &format!("{path}{sep}api-version=2021-04-12"));
         if let Some(body) = body {
             request = request.json(body);
         }
