@@ -131,6 +131,11 @@ def test_the_page_and_its_calls_need_a_login(emulator, context):
     second = context.new_page()
     fresh = second.request.get(emulator.ready["explorer_url"], max_redirects=0)
     assert fresh.status == 401
+    # The session cookie works for the page's own origin only.
+    devices = f"{base}/devices?{emulator_api()}"
+    assert page.request.get(devices).status == 200
+    assert page.request.get(devices, headers={"sec-fetch-site": "cross-site"}).status == 401
+    assert page.request.get(devices, headers={"origin": "https://elsewhere.example"}).status == 401
 
 
 def emulator_api():
@@ -158,9 +163,22 @@ def test_the_main_path_in_a_real_browser(emulator, context):
         page.get_by_label("New device id").press("Enter")
         expect(page.locator("#twin-id")).to_have_text(device, timeout=WAIT_MS)
     expect(page.locator("#device-table tbody tr")).to_have_count(2)
-    page.get_by_role("button", name="Show the twin of explorer-dev").click()
+    page.get_by_role("button", name="Show the twin of explorer-dev").focus()
+    page.keyboard.press("Enter")
     expect(page.locator("#twin-id")).to_have_text("explorer-dev")
     shot(page, "02-created")
+
+    # The connection string goes to the clipboard only, never into the page.
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=emulator.base)
+    page.get_by_role("button", name="Copy connection string").click()
+    expect(page.locator("#twin-status")).to_have_text("Connection string copied to the clipboard.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    key = emulator.rest("GET", "/devices/explorer-dev").json()["authentication"]["symmetricKey"]
+    assert copied == (
+        f"HostName=localhost;DeviceId=explorer-dev;SharedAccessKey={key['primaryKey']}"
+        f";GatewayHostName=localhost:{emulator.ready['mqtt_port']}"
+    )
+    assert key["primaryKey"] not in page.content()
 
     # 3. Edit tags and desired with the current etag.
     editor = page.get_by_label(re.compile("Tags and desired properties"))
