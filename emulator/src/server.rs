@@ -75,6 +75,8 @@ impl RunningEmulator {
             config.entra_token.clone(),
             tls.certificate_authority()?,
         );
+        // Following the store before anything is written: the feed's backlog misses nothing.
+        let (feed, twin_feed) = TwinFeed::follow(&hub, TWIN_EVENT_BACKLOG);
         hub.ensure_sas_devices(&config.devices)
             .await
             .context("creating the --device identities")?;
@@ -92,8 +94,6 @@ impl RunningEmulator {
             .first_request_timeout(bounds.first_request_timeout)
             .handle(https.clone());
         let mqtt_addr = mqtt_listener.local_addr()?;
-        // Following the store before anything is served: the feed's backlog misses nothing.
-        let (feed, twin_feed) = TwinFeed::follow(&hub, TWIN_EVENT_BACKLOG);
         let app = router(hub.clone())
             .merge(twin_event_routes(hub.clone(), feed))
             .merge(explorer::routes(
