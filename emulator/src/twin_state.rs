@@ -13,7 +13,7 @@
 mod metadata;
 mod notice;
 
-pub use notice::{TwinNotice, TwinOp, diff};
+pub use notice::{TwinBefore, TwinNotice, TwinOp, diff};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -8,7 +8,7 @@ use super::Hub;
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::{Identity, IdentityKey};
-use crate::twin_state::{TwinNotice, TwinOp};
+use crate::twin_state::{TwinBefore, TwinNotice, TwinOp};
 
 impl Hub {
     /// The identity a CONNECT names and whether its device is enabled (a module's device may be
@@ -58,7 +58,7 @@ impl Hub {
         self.store
             .write(|registry, changes| {
                 let (identity, twin) = registry.find_mut(key)?;
-                let before = twin.clone();
+                let before = TwinBefore::device(twin);
                 let version = twin.reported_patch(&patch, expected_version, &now)?;
                 if let Some(notice) = TwinNotice::between(&before, twin, TwinOp::Update, &now) {
                     changes.twin_changed(key, notice);

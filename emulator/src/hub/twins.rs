@@ -18,7 +18,7 @@ use super::{Hub, Tagged};
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::IdentityKey;
-use crate::twin_state::{DesiredChange, TwinNotice, TwinOp, TwinState, removal_patch};
+use crate::twin_state::{DesiredChange, TwinBefore, TwinNotice, TwinOp, TwinState, removal_patch};
 
 impl Hub {
     /// A device or module twin, as the service API shows it.
@@ -79,13 +79,13 @@ impl Hub {
                 if !twin.etag_matches(if_match) {
                     return Err(stale_etag("twin", &twin.etag_text()));
                 }
-                let before = twin.clone();
+                let (version_before, before) = (twin.version, TwinBefore::service(twin));
                 let notification = change(twin, &now)?;
                 let answer = Tagged {
                     json: identity.twin_json(twin),
                     etag: twin.etag_text(),
                 };
-                if twin.version != before.version {
+                if twin.version != version_before {
                     changes.touch(&key.device_id, key.module());
                 }
                 if let Some(notification) = notification {

@@ -39,29 +39,70 @@ pub struct TwinNotice {
     pub body: Value,
 }
 
+/// What a notification compares against: the sections a write may change, as they were before
+/// it (only those, to keep the copy made under the registry lock small).
+#[derive(Clone, Debug)]
+pub struct TwinBefore {
+    tags: Option<JsonObject>,
+    desired: Option<JsonObject>,
+    reported: Option<JsonObject>,
+    desired_version: u64,
+    reported_version: u64,
+}
+
+impl TwinBefore {
+    /// Before a service write (tags and desired).
+    pub fn service(twin: &TwinState) -> Self {
+        Self {
+            tags: Some(twin.tags.clone()),
+            desired: Some(twin.desired.clone()),
+            reported: None,
+            desired_version: twin.desired_version,
+            reported_version: twin.reported_version,
+        }
+    }
+
+    /// Before a device's reported patch.
+    pub fn device(twin: &TwinState) -> Self {
+        Self {
+            tags: None,
+            desired: None,
+            reported: Some(twin.reported.clone()),
+            desired_version: twin.desired_version,
+            reported_version: twin.reported_version,
+        }
+    }
+}
+
 impl TwinNotice {
     /// The change from `before` to `after` (the same twin), or `None` when nothing a
-    /// notification shows moved.
-    pub fn between(before: &TwinState, after: &TwinState, op: TwinOp, now: &str) -> Option<Self> {
+    /// notification shows moved. Sections `before` did not copy count as unchanged.
+    pub fn between(before: &TwinBefore, after: &TwinState, op: TwinOp, now: &str) -> Option<Self> {
         let mut body = JsonObject::new();
         let mut properties = JsonObject::new();
-        let tags = match op {
-            TwinOp::Update => diff(&before.tags, &after.tags),
-            TwinOp::Replace => after.tags.clone(),
-        };
-        if !tags.is_empty() || (op == TwinOp::Replace && before.tags != after.tags) {
-            body.insert("tags".into(), Value::Object(tags));
+        if let Some(old) = &before.tags {
+            let tags = match op {
+                TwinOp::Update => diff(old, &after.tags),
+                TwinOp::Replace => after.tags.clone(),
+            };
+            if !tags.is_empty() || (op == TwinOp::Replace && *old != after.tags) {
+                body.insert("tags".into(), Value::Object(tags));
+            }
         }
-        if after.desired_version != before.desired_version {
+        if let Some(old) = &before.desired
+            && after.desired_version != before.desired_version
+        {
             let changed = match op {
-                TwinOp::Update => diff(&before.desired, &after.desired),
+                TwinOp::Update => diff(old, &after.desired),
                 TwinOp::Replace => after.desired.clone(),
             };
             let section = section(changed, &after.desired_metadata, after.desired_version);
             properties.insert("desired".into(), section);
         }
-        if after.reported_version != before.reported_version {
-            let changed = diff(&before.reported, &after.reported);
+        if let Some(old) = &before.reported
+            && after.reported_version != before.reported_version
+        {
+            let changed = diff(old, &after.reported);
             let section = section(changed, &after.reported_metadata, after.reported_version);
             properties.insert("reported".into(), section);
         }
@@ -138,8 +179,8 @@ mod tests {
     #[test]
     fn a_desired_patch_notifies_the_changed_members_with_version_and_metadata() {
         let now = "2026-01-01T00:00:00Z";
-        let before = TwinState::new(now);
-        let mut after = before.clone();
+        let mut after = TwinState::new(now);
+        let before = TwinBefore::service(&after);
         let patch = object(json!({"fan": true}));
         after
             .service_patch(None, Some(&patch), now)
@@ -156,6 +197,7 @@ mod tests {
     #[test]
     fn an_unchanged_twin_notifies_nothing() {
         let twin = TwinState::new("2026-01-01T00:00:00Z");
-        assert!(TwinNotice::between(&twin, &twin, TwinOp::Update, "now").is_none());
+        let before = TwinBefore::service(&twin);
+        assert!(TwinNotice::between(&before, &twin, TwinOp::Update, "now").is_none());
     }
 }
