@@ -1,8 +1,9 @@
 //! What a committed twin write changed, as IoT Hub's twin change notification body shows it
 //! (routing source `TwinChangeEvents`): `{"version": N, "tags": {…}, "properties": {"desired":
 //! {…changed…, "$metadata": {…}, "$version": N}}}`, with only the sections the write changed.
-//! An update names the changed members (`null` for removed ones); a replacement carries the
-//! whole new tags and desired sections.
+//! An update names the changed members (`null` for removed ones); a replacement always carries
+//! the whole new tags and desired sections (it is committed, and moves the etag, even when
+//! nothing in them changed).
 
 use iothub_twin::twin::JsonObject;
 use serde_json::{Value, json};
@@ -85,12 +86,12 @@ impl TwinNotice {
                 TwinOp::Update => diff(old, &after.tags),
                 TwinOp::Replace => after.tags.clone(),
             };
-            if !tags.is_empty() || (op == TwinOp::Replace && *old != after.tags) {
+            if !tags.is_empty() || op == TwinOp::Replace {
                 body.insert("tags".into(), Value::Object(tags));
             }
         }
         if let Some(old) = &before.desired
-            && after.desired_version != before.desired_version
+            && (after.desired_version != before.desired_version || op == TwinOp::Replace)
         {
             let changed = match op {
                 TwinOp::Update => diff(old, &after.desired),
@@ -192,6 +193,19 @@ mod tests {
         assert_eq!(desired["$metadata"]["fan"]["$lastUpdatedVersion"], json!(2));
         assert!(notice.body.get("tags").is_none());
         assert_eq!(notice.body["version"], json!(after.version));
+    }
+
+    #[test]
+    fn a_replacement_carries_both_whole_sections_even_unchanged() {
+        let now = "2026-01-01T00:00:00Z";
+        let mut after = TwinState::new(now);
+        let before = TwinBefore::service(&after);
+        after
+            .service_replace(JsonObject::new(), JsonObject::new(), now)
+            .expect("a valid replacement");
+        let notice = TwinNotice::between(&before, &after, TwinOp::Replace, now).expect("a change");
+        assert_eq!(notice.body["tags"], json!({}));
+        assert_eq!(notice.body["properties"]["desired"]["$version"], json!(1));
     }
 
     #[test]
