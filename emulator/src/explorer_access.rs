@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Mutex;
 
+use crate::policies::constant_time_eq;
+
 /// The login token and the sessions it opened.
 pub(crate) struct ExplorerAccess {
     token: String,
@@ -70,11 +72,6 @@ fn random_hex() -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Compares without an early exit, so the time taken does not reveal a matching prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use iothub_twin::auth::{SasToken, unix_time_now};
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::policies::Permission;
+use crate::policies::{Permission, constant_time_eq};
 
 /// What an endpoint needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,9 +177,4 @@ pub(crate) fn authorize(hub: &Hub, header: &str, needed: Requirement) -> Result<
         )));
     }
     Ok(())
-}
-
-/// Compares without an early exit, so the time taken does not reveal a matching prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
