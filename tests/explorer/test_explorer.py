@@ -56,6 +56,12 @@ class Watch:
         assert not self.unexpected, self.unexpected
 
 
+def expect_twin_of(page, identity):
+    """The twin section shows `identity`, loaded (the editor too)."""
+    expect(page.locator("#twin-id")).to_have_text(identity, timeout=WAIT_MS)
+    expect(page.locator("#twin")).to_have_attribute("aria-busy", "false", timeout=WAIT_MS)
+
+
 def shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
@@ -161,11 +167,11 @@ def test_the_main_path_in_a_real_browser(emulator, context):
     for device in ["explorer-dev", "explorer-other"]:
         page.get_by_label("New device id").fill(device)
         page.get_by_label("New device id").press("Enter")
-        expect(page.locator("#twin-id")).to_have_text(device, timeout=WAIT_MS)
+        expect_twin_of(page, device)
     expect(page.locator("#device-table tbody tr")).to_have_count(2)
     page.get_by_role("button", name="Show the twin of explorer-dev").focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#twin-id")).to_have_text("explorer-dev")
+    expect_twin_of(page, "explorer-dev")
     shot(page, "02-created")
 
     # The connection string goes to the clipboard only, never into the page.
@@ -254,10 +260,11 @@ def test_the_main_path_in_a_real_browser(emulator, context):
 
     # 7. A module of the other device: create it, edit its twin, delete it.
     page.get_by_role("button", name="Show the twin of explorer-other").click()
+    expect_twin_of(page, "explorer-other")
     page.get_by_label("New module id").fill("sensor")
     page.get_by_label("New module id").press("Enter")
     page.get_by_role("button", name="Show the twin of module sensor").click()
-    expect(page.locator("#twin-id")).to_have_text("explorer-other/sensor", timeout=WAIT_MS)
+    expect_twin_of(page, "explorer-other/sensor")
     editor.fill(json.dumps({"properties": {"desired": {"rate": 5}}}))
     page.get_by_role("button", name="Save with etag").click()
     expect(page.locator("#twin-status")).to_contain_text("Saved", timeout=WAIT_MS)
@@ -265,7 +272,7 @@ def test_the_main_path_in_a_real_browser(emulator, context):
     assert module_twin["properties"]["desired"]["rate"] == 5
     shot(page, "09-module")
     page.get_by_role("button", name="Delete module").click()
-    expect(page.locator("#twin-id")).to_have_text("explorer-other", timeout=WAIT_MS)
+    expect_twin_of(page, "explorer-other")
     expect(page.locator("#module-list li")).to_have_count(0)
     assert emulator.rest("GET", "/devices/explorer-other/modules/sensor").status_code == 404
     assert_every_control_is_labelled(page)

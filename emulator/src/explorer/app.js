@@ -110,8 +110,11 @@ async function select(key) {
   for (const row of $('device-table').tBodies[0].rows) {
     row.className = row.dataset.deviceId === key.deviceId ? 'selected' : '';
   }
+  // Busy until the twin (and the editor) hold this identity's state.
+  $('twin').setAttribute('aria-busy', 'true');
   await refreshTwin({ editor: true });
   if (!key.moduleId) await loadModules(key.deviceId);
+  if (sameKey(key, state.selected)) $('twin').setAttribute('aria-busy', 'false');
 }
 
 async function refreshTwin({ editor }) {
