@@ -152,7 +152,7 @@ EXPLORER_TIMEOUT ?= 300
 explorer: tools
 	@mkdir -p $(LOGS) target/explorer-screenshots
 	$(CARGO) build --locked -p iothub-twin-emulator
-	EMULATOR_BIN=target/$(CARGO_BUILD_TARGET)/debug/iothub-twin-emulator \
+	IOTHUB_TWIN_EMULATOR=$(CURDIR)/target/$(CARGO_BUILD_TARGET)/debug/iothub-twin-emulator \
 		timeout -k 10 $(EXPLORER_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no \
 		-p no:cacheprovider tests/explorer 2>&1 | tee $(LOGS)/explorer.log
 

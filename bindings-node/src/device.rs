@@ -67,13 +67,9 @@ pub struct JsDesiredPatch {
 
 impl From<DesiredPatch> for JsDesiredPatch {
     fn from(change: DesiredPatch) -> Self {
-        let desired = DesiredPatch {
-            patch: change.document.clone(),
-            ..change.clone()
-        };
         Self {
             patch: change.to_json(),
-            desired: desired.to_json(),
+            desired: change.document_json(),
         }
     }
 }

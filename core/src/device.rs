@@ -17,6 +17,7 @@
 mod credential;
 mod desired;
 mod driver;
+mod held;
 mod link;
 mod options;
 mod requests;

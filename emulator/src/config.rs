@@ -35,8 +35,9 @@ pub struct HttpsLimits {
     pub max_connections: usize,
     /// Time allowed for the TLS handshake.
     pub handshake_timeout: Duration,
-    /// Time allowed, after the handshake, for the first complete request (its headers, body and
-    /// all).
+    /// Time allowed, after the handshake, for the first request's headers (a request is
+    /// dispatched once they are in; later requests and upgraded WebSocket connections are not
+    /// timed by this).
     pub first_request_timeout: Duration,
 }
 

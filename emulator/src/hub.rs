@@ -3,8 +3,9 @@
 //! emulator CA and the MQTT sessions; the registry rules (create or update, etag checks, twin
 //! body shapes, what a device may read or write) live here, not in the adapters.
 //!
-//! Committed changes that others must follow (desired changes, disabled and deleted identities)
-//! leave the store as one event stream ([`Store::subscribe`]), which the MQTT endpoint consumes.
+//! Committed changes that others must follow (identities created, disabled and deleted; twin
+//! changes) leave the store as one event stream ([`Hub::subscribe`]), which the MQTT endpoint
+//! consumes.
 
 mod device;
 mod identities;
@@ -71,6 +72,11 @@ impl Hub {
     /// The store (the registry and its persistence).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Committed changes, in commit order, from now on (see [`crate::store::StoreEvent`]).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::store::StoreEvent> {
+        self.store.subscribe()
     }
 
     /// The shared access policies.
@@ -145,3 +151,6 @@ pub(crate) fn hub_for_tests(hostname: &str) -> (Arc<Hub>, tempfile::TempDir) {
         dir,
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use iothub_twin_emulator::{EmulatorConfig, RunningEmulator};
+use iothub_twin_emulator::{EmulatorConfig, ReadyLine, RunningEmulator};
 use tracing_subscriber::EnvFilter;
 
 /// A local Azure IoT Hub twin emulator: registry, twins over REST (HTTPS) and MQTT (TLS).
@@ -77,7 +77,16 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        println!("{}", hub.ready_line());
+        // Printed through the typed line, so the binary writes exactly what launchers read.
+        let ready = serde_json::from_value::<ReadyLine>(hub.ready_line())
+            .and_then(|ready| serde_json::to_string(&ready));
+        match ready {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("error: the ready line: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
         wait_for_stop_signal().await;
         tracing::info!("stopping");
         hub.shutdown().await;

@@ -24,6 +24,7 @@
 //! (bench/README.md). In memory there is nothing to commit: writes are acknowledged and
 //! notified under the registry lock, without the writer thread.
 
+mod events;
 mod writer;
 
 use std::path::Path;
@@ -31,76 +32,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use iothub_twin::ErrorCode;
+use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use crate::error::HubError;
 use crate::policies::Policies;
 use crate::registry::{IdentityKey, Registry};
-use crate::twin_state::{DesiredChange, TwinNotice};
-
-/// A committed change others follow: the store publishes each once, after its commit, in commit
-/// order ([`Store::subscribe`]). The MQTT endpoint pushes desired changes and closes the
-/// connections of disabled and deleted identities from this stream; the twin change feed
-/// (`rest/twin_events.rs`) shows twin changes and identity lifecycle from it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StoreEvent {
-    /// Desired properties changed: the new `$version` and the effective patch.
-    DesiredChanged {
-        /// The device or module.
-        key: IdentityKey,
-        /// The change.
-        change: DesiredChange,
-    },
-    /// The identity was disabled (a device key: the device and its modules).
-    IdentityDisabled {
-        /// The identity.
-        key: IdentityKey,
-    },
-    /// The identity was deleted (a device key: the device and all its modules).
-    IdentityDeleted {
-        /// The identity.
-        key: IdentityKey,
-    },
-    /// Tags or properties of a twin changed (IoT Hub's twin change notification).
-    TwinChanged {
-        /// The device or module.
-        key: IdentityKey,
-        /// What changed.
-        notice: TwinNotice,
-    },
-    /// An identity was created or deleted (IoT Hub's device lifecycle notification).
-    Lifecycle {
-        /// The device or module.
-        key: IdentityKey,
-        /// Created (else deleted).
-        created: bool,
-        /// When (ISO 8601).
-        timestamp: String,
-        /// Its twin, as created or as it was when deleted.
-        twin: serde_json::Value,
-    },
-}
-
-impl StoreEvent {
-    /// The identity the event is about.
-    pub fn key(&self) -> &IdentityKey {
-        match self {
-            StoreEvent::DesiredChanged { key, .. }
-            | StoreEvent::IdentityDisabled { key }
-            | StoreEvent::IdentityDeleted { key }
-            | StoreEvent::TwinChanged { key, .. }
-            | StoreEvent::Lifecycle { key, .. } => key,
-        }
-    }
-
-    /// The desired change, for [`StoreEvent::DesiredChanged`].
-    pub fn desired(&self) -> Option<&DesiredChange> {
-        match self {
-            StoreEvent::DesiredChanged { change, .. } => Some(change),
-            _ => None,
-        }
-    }
-}
+pub use events::{StoreEvent, TwinChange, TwinOp};
 
 /// What a write closure changed, so the store knows what to persist and announce.
 #[derive(Debug, Default)]
@@ -111,10 +49,7 @@ pub struct Changes {
 
 #[derive(Debug)]
 enum Op {
-    Put {
-        device_id: String,
-        module_id: Option<String>,
-    },
+    Put(IdentityKey),
     DeleteDevice {
         device_id: String,
     },
@@ -127,39 +62,61 @@ enum Op {
 impl Changes {
     /// The device (or module) was created or changed.
     pub fn touch(&mut self, device_id: &str, module_id: Option<&str>) {
-        self.ops.push(Op::Put {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-        });
+        self.ops
+            .push(Op::Put(IdentityKey::new(device_id, module_id)));
     }
 
     /// The device and all its modules were deleted. Announced as
-    /// [`StoreEvent::IdentityDeleted`] once committed.
-    pub fn delete_device(&mut self, device_id: &str) {
+    /// [`StoreEvent::IdentityDeleted`] (with the device's twin as it was) once committed.
+    pub fn delete_device(&mut self, device_id: &str, timestamp: &str, twin: Value) {
         self.ops.push(Op::DeleteDevice {
             device_id: device_id.to_owned(),
         });
-        self.events.push(StoreEvent::IdentityDeleted {
-            key: IdentityKey::device(device_id),
-        });
+        self.deleted(IdentityKey::device(device_id), timestamp, twin);
     }
 
-    /// The module was deleted. Announced as [`StoreEvent::IdentityDeleted`] once committed.
-    pub fn delete_module(&mut self, device_id: &str, module_id: &str) {
+    /// The module was deleted. Announced as [`StoreEvent::IdentityDeleted`] (with its twin as
+    /// it was) once committed.
+    pub fn delete_module(
+        &mut self,
+        device_id: &str,
+        module_id: &str,
+        timestamp: &str,
+        twin: Value,
+    ) {
         self.ops.push(Op::DeleteModule {
             device_id: device_id.to_owned(),
             module_id: module_id.to_owned(),
         });
+        self.deleted(
+            IdentityKey::new(device_id, Some(module_id)),
+            timestamp,
+            twin,
+        );
+    }
+
+    fn deleted(&mut self, key: IdentityKey, timestamp: &str, twin: Value) {
         self.events.push(StoreEvent::IdentityDeleted {
-            key: IdentityKey::new(device_id, Some(module_id)),
+            key,
+            timestamp: timestamp.to_owned(),
+            twin,
         });
     }
 
-    /// Desired properties of the device (or module) changed; announced once committed.
-    pub fn notify(&mut self, key: &IdentityKey, change: DesiredChange) {
-        self.events.push(StoreEvent::DesiredChanged {
+    /// The identity was created with this twin; announced once committed.
+    pub fn created(&mut self, key: &IdentityKey, timestamp: &str, twin: Value) {
+        self.events.push(StoreEvent::IdentityCreated {
             key: key.clone(),
-            change,
+            timestamp: timestamp.to_owned(),
+            twin,
+        });
+    }
+
+    /// The twin of the device (or module) changed; announced once committed.
+    pub fn twin_changed(&mut self, key: &IdentityKey, change: TwinChange) {
+        self.events.push(StoreEvent::TwinChanged {
+            key: key.clone(),
+            change: Box::new(change),
         });
     }
 
@@ -167,30 +124,6 @@ impl Changes {
     pub fn disabled(&mut self, key: &IdentityKey) {
         self.events
             .push(StoreEvent::IdentityDisabled { key: key.clone() });
-    }
-
-    /// Tags or properties of the twin changed; announced once committed.
-    pub fn twin_changed(&mut self, key: &IdentityKey, notice: TwinNotice) {
-        self.events.push(StoreEvent::TwinChanged {
-            key: key.clone(),
-            notice,
-        });
-    }
-
-    /// The identity was created (or deleted) with this twin; announced once committed.
-    pub fn lifecycle(
-        &mut self,
-        key: &IdentityKey,
-        created: bool,
-        timestamp: &str,
-        twin: serde_json::Value,
-    ) {
-        self.events.push(StoreEvent::Lifecycle {
-            key: key.clone(),
-            created,
-            timestamp: timestamp.to_owned(),
-            twin,
-        });
     }
 
     fn is_empty(&self) -> bool {

@@ -13,7 +13,7 @@
 mod metadata;
 mod notice;
 
-pub use notice::{TwinBefore, TwinNotice, TwinOp, diff};
+pub use notice::{TwinBefore, TwinOp, diff, notification_body};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -4,7 +4,6 @@
 //! key, token and signature it used (`hub.finish()`). `make security` runs it and counts the
 //! `attack:` lines.
 
-mod common;
 #[path = "security/hub.rs"]
 mod hub;
 #[path = "security/isolation.rs"]
@@ -14,9 +13,9 @@ mod normal_flow;
 #[path = "security/transport.rs"]
 mod transport;
 
-use common::mqtt::RawClient;
 use hub::{Hub, Outcome, expect_refused, not_authorized, unauthorized};
 use iothub_twin::auth::SharedAccessKey;
+use iothub_twin_test_support::RawClient;
 use reqwest::Method;
 use rumqttc::mqttbytes::v4::ConnectReturnCode;
 use serde_json::{Value, json};

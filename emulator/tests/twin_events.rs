@@ -2,13 +2,11 @@
 //! while twins change under load: every committed change exactly once, in commit order;
 //! resume with `Last-Event-ID`; a client too far behind is told so.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::Service;
 use iothub_twin_emulator::{EmulatorConfig, IdentityKey, RunningEmulator};
+use iothub_twin_test_support::{Service, tls_config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -369,10 +367,7 @@ async fn the_feed_needs_the_owner_policy() {
         emulator.https_addr.port()
     );
     let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(common::tls_config(
-            &emulator.ca_cert_pem,
-            rustls::DEFAULT_VERSIONS,
-        ))
+        .tls_backend_preconfigured(tls_config(&emulator.ca_cert_pem, rustls::DEFAULT_VERSIONS))
         .build()
         .unwrap();
     let anonymous = http.get(&url).send().await.unwrap();

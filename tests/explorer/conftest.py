@@ -3,11 +3,9 @@
 import base64
 import hashlib
 import hmac
-import json
+import importlib.util
 import os
-import subprocess
 import tempfile
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -17,6 +15,11 @@ import requests
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    "iothub_twin_test_emulator", ROOT / "tests" / "python" / "emulator.py"
+)
+_launcher = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_launcher)
 SCREENSHOTS = ROOT / "target" / "explorer-screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Chromium's background services would try to reach the network; this machine refuses them.
@@ -33,17 +36,6 @@ CHROMIUM_ARGS = [
 API = "api-version=2021-04-12"
 
 
-def emulator_binary():
-    explicit = os.environ.get("EMULATOR_BIN")
-    if explicit:
-        return explicit
-    triple = subprocess.run(
-        ["rustc", "-vV"], capture_output=True, text=True, check=True
-    ).stdout
-    host = next(line.split()[1] for line in triple.splitlines() if line.startswith("host:"))
-    return str(ROOT / "target" / host / "debug" / "iothub-twin-emulator")
-
-
 def sas_token(resource, key_base64, key_name=None, ttl=3600):
     expiry = int(time.time()) + ttl
     uri = urllib.parse.quote(resource, safe="")
@@ -56,28 +48,12 @@ def sas_token(resource, key_base64, key_name=None, ttl=3600):
 
 
 class Emulator:
-    """The emulator binary on free ports, in memory; stopped by the fixture."""
+    """The emulator binary on free ports, in memory (tests/python/emulator.py starts and stops
+    it), with an owner REST client."""
 
     def __init__(self):
-        self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen(
-            [emulator_binary(), "--in-memory", "--https-port", "0", "--mqtt-port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            text=True,
-        )
-        line = {}
-
-        def read():
-            line["text"] = self.process.stdout.readline()
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(60)
-        if not line.get("text"):
-            self.process.kill()
-            raise RuntimeError("the emulator printed no ready line within 60 s")
-        self.ready = json.loads(line["text"])
+        self.process = _launcher.start_emulator("explorer", https_port=0)
+        self.ready = self.process.ready
         self.base = f"https://localhost:{self.ready['https_port']}"
         self.ca = self.ready["ca_cert"]
         fields = dict(
@@ -101,16 +77,10 @@ class Emulator:
         )
 
     def logs(self):
-        self.stderr.seek(0)
-        return self.stderr.read()
+        return self.process.stderr_tail(400)
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _launcher.stop_emulator(self.process)
 
 
 @pytest.fixture

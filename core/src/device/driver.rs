@@ -12,10 +12,10 @@ use tokio::time::{Instant, sleep_until};
 
 use super::ConnectionState;
 use super::desired::{DesiredPatch, DesiredTracker, Outcome};
+use super::held::HeldPatches;
 use super::link::Link;
 use super::requests::{Reply, RequestKind, Requests};
 use crate::topics::{DESIRED_PATCHES, TWIN_RESPONSES, parse_desired_patch, parse_twin_response};
-use crate::twin::{self, JsonObject};
 use crate::{Error, ErrorKind, Result};
 
 /// What the handle asks of the driver.
@@ -39,9 +39,6 @@ pub(crate) enum Command {
 /// The driver's own resync reads use `$rid`s from the top of the range.
 const RESYNC_RIDS: u64 = 1 << 63;
 
-/// Desired patches held for the first watcher before they are folded into one.
-const HELD_PATCHES: usize = 256;
-
 /// Why the driver gave up.
 #[derive(Clone, Debug, PartialEq)]
 struct Failure {
@@ -61,33 +58,6 @@ impl Failure {
     }
 }
 
-/// Desired patches that arrived before anyone watched (e.g. between `connect` returning and
-/// a binding subscribing): handed to the first watcher, so no patch is lost in that window.
-#[derive(Debug, Default)]
-struct HeldPatches {
-    watched: bool,
-    patches: Vec<DesiredPatch>,
-    /// The desired document before the first held patch, to fold them into one exactly.
-    base: JsonObject,
-}
-
-impl HeldPatches {
-    fn hold(&mut self, patch: DesiredPatch) {
-        if self.patches.len() >= HELD_PATCHES
-            && let Some(last) = self.patches.last()
-        {
-            // Nobody is watching yet: keep memory bounded by folding what is held into one
-            // patch holding exactly the difference, as after a reconnect.
-            let folded = DesiredPatch {
-                version: last.version,
-                patch: twin::diff(&self.base, &last.document),
-                document: last.document.clone(),
-            };
-            self.patches = vec![folded];
-        }
-        self.patches.push(patch);
-    }
-}
 #[derive(Debug, PartialEq)]
 enum Phase {
     /// The next poll connects.

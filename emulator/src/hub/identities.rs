@@ -81,7 +81,7 @@ impl Hub {
                 let answer = tagged(identity);
                 if if_match.is_none() {
                     let (identity, twin) = registry.find(key)?;
-                    changes.lifecycle(key, true, &now, identity.twin_json(twin));
+                    changes.created(key, &now, identity.twin_json(twin));
                 }
                 let (identity, _) = registry.find(key)?;
                 if was_enabled && !identity.enabled {
@@ -107,17 +107,17 @@ impl Hub {
                 if !identity.etag_matches(if_match) {
                     return Err(stale_etag(kind(key), &identity.etag_text()));
                 }
-                changes.lifecycle(key, false, &now, identity.twin_json(twin));
+                let twin = identity.twin_json(twin);
                 match key.module() {
                     None => {
                         registry.devices.remove(&key.device_id);
-                        changes.delete_device(&key.device_id);
+                        changes.delete_device(&key.device_id, &now, twin);
                     }
                     Some(module_id) => {
                         if let Some(device) = registry.devices.get_mut(&key.device_id) {
                             device.modules.remove(module_id);
                         }
-                        changes.delete_module(&key.device_id, module_id);
+                        changes.delete_module(&key.device_id, module_id, &now, twin);
                     }
                 }
                 Ok(())
@@ -143,7 +143,7 @@ impl Hub {
                     let twin = device.identity.twin_json(&device.twin);
                     registry.devices.insert(id.clone(), device);
                     changes.touch(id, None);
-                    changes.lifecycle(&IdentityKey::device(id), true, &now, twin);
+                    changes.created(&IdentityKey::device(id), &now, twin);
                 }
                 Ok(())
             })

@@ -18,7 +18,10 @@ use super::{Hub, Tagged};
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::IdentityKey;
-use crate::twin_state::{DesiredChange, TwinBefore, TwinNotice, TwinOp, TwinState, removal_patch};
+use crate::store::TwinChange;
+use crate::twin_state::{
+    DesiredChange, TwinBefore, TwinOp, TwinState, notification_body, removal_patch,
+};
 
 impl Hub {
     /// A device or module twin, as the service API shows it.
@@ -80,19 +83,21 @@ impl Hub {
                     return Err(stale_etag("twin", &twin.etag_text()));
                 }
                 let (version_before, before) = (twin.version, TwinBefore::service(twin));
-                let notification = change(twin, &now)?;
+                let desired = change(twin, &now)?;
                 let answer = Tagged {
                     json: identity.twin_json(twin),
                     etag: twin.etag_text(),
                 };
                 if twin.version != version_before {
                     changes.touch(&key.device_id, key.module());
-                }
-                if let Some(notification) = notification {
-                    changes.notify(key, notification);
-                }
-                if let Some(notice) = TwinNotice::between(&before, twin, op, &now) {
-                    changes.twin_changed(key, notice);
+                    let change = TwinChange {
+                        op,
+                        version: twin.version,
+                        timestamp: now.clone(),
+                        desired,
+                        body: notification_body(&before, twin, op),
+                    };
+                    changes.twin_changed(key, change);
                 }
                 Ok(answer)
             })

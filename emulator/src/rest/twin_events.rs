@@ -223,31 +223,35 @@ fn hub_name(hostname: &str) -> String {
     hostname.split('.').next().unwrap_or(hostname).to_owned()
 }
 
-/// An event's notification (SSE event name and data), or `None` for events the feed does not
-/// show (desired pushes and disabled identities are covered by the twin and lifecycle events).
+/// An event's notification (SSE event name and data), or `None` for an identity disabled (IoT
+/// Hub sends no twin change or lifecycle notification for it).
 fn notification(hub_name: &str, event: &StoreEvent) -> Option<(&'static str, String)> {
     let (key, schema, op_type, timestamp, body) = match event {
-        StoreEvent::TwinChanged { key, notice } => (
+        StoreEvent::TwinChanged { key, change } => (
             key,
             "twinChangeNotification",
-            notice.op.op_type(),
-            &notice.timestamp,
-            &notice.body,
+            change.op.op_type(),
+            &change.timestamp,
+            &change.body,
         ),
-        StoreEvent::Lifecycle {
+        StoreEvent::IdentityCreated {
             key,
-            created,
+            timestamp,
+            twin,
+        }
+        | StoreEvent::IdentityDeleted {
+            key,
             timestamp,
             twin,
         } => {
-            let op = if *created {
+            let op = if matches!(event, StoreEvent::IdentityCreated { .. }) {
                 "createDeviceIdentity"
             } else {
                 "deleteDeviceIdentity"
             };
             (key, "deviceLifecycleNotification", op, timestamp, twin)
         }
-        _ => return None,
+        StoreEvent::IdentityDisabled { .. } => return None,
     };
     let properties = application_properties(hub_name, key, schema, op_type, timestamp);
     Some((

@@ -153,16 +153,13 @@ impl Writer {
 
 fn row(registry: &Registry, op: Op) -> Option<RowOp> {
     match op {
-        Op::Put {
-            device_id,
-            module_id,
-        } => {
-            let (identity, twin) = registry.twin_of(&device_id, module_id.as_deref())?;
+        Op::Put(key) => {
+            let (identity, twin) = registry.find(&key).ok()?;
             let doc =
                 serde_json::to_string(&RecordRef { identity, twin }).expect("records serialize");
             Some(RowOp::Put {
-                device_id,
-                module_id: module_id.unwrap_or_default(),
+                device_id: key.device_id,
+                module_id: key.module_id.unwrap_or_default(),
                 doc,
             })
         }

@@ -3,7 +3,8 @@
 //! {…changed…, "$metadata": {…}, "$version": N}}}`, with only the sections the write changed.
 //! An update names the changed members (`null` for removed ones); a replacement always carries
 //! the whole new tags and desired sections (it is committed, and moves the etag, even when
-//! nothing in them changed).
+//! nothing in them changed). The store's twin change event carries this body
+//! ([`crate::store::TwinChange`]).
 
 use iothub_twin::twin::JsonObject;
 use serde_json::{Value, json};
@@ -27,17 +28,6 @@ impl TwinOp {
             TwinOp::Replace => "replaceTwin",
         }
     }
-}
-
-/// One committed twin change: what changed and when.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TwinNotice {
-    /// Update or replace.
-    pub op: TwinOp,
-    /// When the write happened (ISO 8601).
-    pub timestamp: String,
-    /// The notification body.
-    pub body: Value,
 }
 
 /// What a notification compares against: the sections a write may change, as they were before
@@ -75,51 +65,42 @@ impl TwinBefore {
     }
 }
 
-impl TwinNotice {
-    /// The change from `before` to `after` (the same twin), or `None` when nothing a
-    /// notification shows moved. Sections `before` did not copy count as unchanged.
-    pub fn between(before: &TwinBefore, after: &TwinState, op: TwinOp, now: &str) -> Option<Self> {
-        let mut body = JsonObject::new();
-        let mut properties = JsonObject::new();
-        if let Some(old) = &before.tags {
-            let tags = match op {
-                TwinOp::Update => diff(old, &after.tags),
-                TwinOp::Replace => after.tags.clone(),
-            };
-            if !tags.is_empty() || op == TwinOp::Replace {
-                body.insert("tags".into(), Value::Object(tags));
-            }
+/// The notification body for the write from `before` to `after` (the same twin): the sections
+/// it changed (sections `before` did not copy count as unchanged) and the twin `version`.
+pub fn notification_body(before: &TwinBefore, after: &TwinState, op: TwinOp) -> Value {
+    let mut body = JsonObject::new();
+    let mut properties = JsonObject::new();
+    if let Some(old) = &before.tags {
+        let tags = match op {
+            TwinOp::Update => diff(old, &after.tags),
+            TwinOp::Replace => after.tags.clone(),
+        };
+        if !tags.is_empty() || op == TwinOp::Replace {
+            body.insert("tags".into(), Value::Object(tags));
         }
-        if let Some(old) = &before.desired
-            && (after.desired_version != before.desired_version || op == TwinOp::Replace)
-        {
-            let changed = match op {
-                TwinOp::Update => diff(old, &after.desired),
-                TwinOp::Replace => after.desired.clone(),
-            };
-            let section = section(changed, &after.desired_metadata, after.desired_version);
-            properties.insert("desired".into(), section);
-        }
-        if let Some(old) = &before.reported
-            && after.reported_version != before.reported_version
-        {
-            let changed = diff(old, &after.reported);
-            let section = section(changed, &after.reported_metadata, after.reported_version);
-            properties.insert("reported".into(), section);
-        }
-        if body.is_empty() && properties.is_empty() {
-            return None;
-        }
-        if !properties.is_empty() {
-            body.insert("properties".into(), Value::Object(properties));
-        }
-        body.insert("version".into(), json!(after.version));
-        Some(Self {
-            op,
-            timestamp: now.to_owned(),
-            body: Value::Object(body),
-        })
     }
+    if let Some(old) = &before.desired
+        && (after.desired_version != before.desired_version || op == TwinOp::Replace)
+    {
+        let changed = match op {
+            TwinOp::Update => diff(old, &after.desired),
+            TwinOp::Replace => after.desired.clone(),
+        };
+        let section = section(changed, &after.desired_metadata, after.desired_version);
+        properties.insert("desired".into(), section);
+    }
+    if let Some(old) = &before.reported
+        && after.reported_version != before.reported_version
+    {
+        let changed = diff(old, &after.reported);
+        let section = section(changed, &after.reported_metadata, after.reported_version);
+        properties.insert("reported".into(), section);
+    }
+    if !properties.is_empty() {
+        body.insert("properties".into(), Value::Object(properties));
+    }
+    body.insert("version".into(), json!(after.version));
+    Value::Object(body)
 }
 
 /// The changed members with their metadata, the section's root `$lastUpdated` and `$version`.
@@ -186,13 +167,13 @@ mod tests {
         after
             .service_patch(None, Some(&patch), now)
             .expect("a valid patch");
-        let notice = TwinNotice::between(&before, &after, TwinOp::Update, now).expect("a change");
-        let desired = &notice.body["properties"]["desired"];
+        let body = notification_body(&before, &after, TwinOp::Update);
+        let desired = &body["properties"]["desired"];
         assert_eq!(desired["fan"], json!(true));
         assert_eq!(desired["$version"], json!(2));
         assert_eq!(desired["$metadata"]["fan"]["$lastUpdatedVersion"], json!(2));
-        assert!(notice.body.get("tags").is_none());
-        assert_eq!(notice.body["version"], json!(after.version));
+        assert!(body.get("tags").is_none());
+        assert_eq!(body["version"], json!(after.version));
     }
 
     #[test]
@@ -203,15 +184,24 @@ mod tests {
         after
             .service_replace(JsonObject::new(), JsonObject::new(), now)
             .expect("a valid replacement");
-        let notice = TwinNotice::between(&before, &after, TwinOp::Replace, now).expect("a change");
-        assert_eq!(notice.body["tags"], json!({}));
-        assert_eq!(notice.body["properties"]["desired"]["$version"], json!(1));
+        let body = notification_body(&before, &after, TwinOp::Replace);
+        assert_eq!(body["tags"], json!({}));
+        assert_eq!(body["properties"]["desired"]["$version"], json!(1));
     }
 
     #[test]
-    fn an_unchanged_twin_notifies_nothing() {
-        let twin = TwinState::new("2026-01-01T00:00:00Z");
-        let before = TwinBefore::service(&twin);
-        assert!(TwinNotice::between(&before, &twin, TwinOp::Update, "now").is_none());
+    fn a_reported_patch_notifies_the_changed_reported_members_only() {
+        let now = "2026-01-01T00:00:00Z";
+        let mut after = TwinState::new(now);
+        let before = TwinBefore::device(&after);
+        after
+            .reported_patch(&json!({"r": true}), None, now)
+            .expect("a valid patch");
+        let body = notification_body(&before, &after, TwinOp::Update);
+        let reported = &body["properties"]["reported"];
+        assert_eq!(reported["r"], json!(true));
+        assert_eq!(reported["$version"], json!(2));
+        assert!(body.get("tags").is_none());
+        assert!(body["properties"].get("desired").is_none());
     }
 }

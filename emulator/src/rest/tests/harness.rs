@@ -160,24 +160,3 @@ impl Hub {
 pub(super) fn unix_now() -> u64 {
     unix_time_now()
 }
-
-/// The store's desired changes, what the MQTT endpoint pushes; the twin change feed's events
-/// (twin changes, lifecycle) are skipped.
-pub(super) struct DesiredEvents(tokio::sync::broadcast::Receiver<crate::store::StoreEvent>);
-
-impl DesiredEvents {
-    pub(super) fn of(hub: &Hub) -> Self {
-        Self(hub.state.store().subscribe())
-    }
-
-    pub(super) fn try_recv(
-        &mut self,
-    ) -> Result<crate::store::StoreEvent, tokio::sync::broadcast::error::TryRecvError> {
-        loop {
-            let event = self.0.try_recv()?;
-            if event.desired().is_some() {
-                return Ok(event);
-            }
-        }
-    }
-}

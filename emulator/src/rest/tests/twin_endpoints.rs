@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::TryRecvError;
 
-use super::harness::{DesiredEvents, Hub};
+use super::harness::Hub;
 
 const V: &str = "api-version=2021-04-12";
 
@@ -53,7 +53,7 @@ async fn a_fresh_twin_looks_like_the_hubs() {
 async fn the_guides_update_with_etag_then_a_stale_etag() {
     let hub = Hub::new();
     hub.create_device("dev1").await;
-    let mut notifications = DesiredEvents::of(&hub);
+    let mut notifications = hub.state.store().subscribe();
     let body = json!({"tags": {"location": {"region": "US", "plant": "Redmond43"}}, "properties": {"desired": {"power_level": 1}}});
     let updated = patch(&hub, "/twins/dev1", body.clone(), Some("\"AAAAAAAAAAE=\"")).await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
@@ -129,7 +129,7 @@ async fn if_match_accepts_every_spelling() {
 async fn which_counters_move_on_which_write() {
     let hub = Hub::new();
     hub.create_device("dev1").await;
-    let mut notifications = DesiredEvents::of(&hub);
+    let mut notifications = hub.state.store().subscribe();
 
     // Tags only: etag and version move, desired $version does not, no notification.
     let t = patch(&hub, "/twins/dev1", json!({"tags": {"a": 1}}), None)
@@ -140,6 +140,8 @@ async fn which_counters_move_on_which_write() {
         ("AAAAAAAAAAI=", 3)
     );
     assert_eq!(t["properties"]["desired"]["$version"], 1);
+    let tags_only = notifications.try_recv().unwrap();
+    assert_eq!(tags_only.desired(), None, "the device is told nothing");
     assert_eq!(notifications.try_recv().unwrap_err(), TryRecvError::Empty);
 
     // A patch that changes nothing moves nothing and notifies nobody.
@@ -239,7 +241,7 @@ async fn replace_swaps_tags_and_desired_and_notifies_removals() {
         None,
     )
     .await;
-    let mut notifications = DesiredEvents::of(&hub);
+    let mut notifications = hub.state.store().subscribe();
     let body = json!({"tags": {"replaced": true}, "properties": {"desired": {"a": 1, "c": 100}}});
     let reply = hub
         .call(Method::PUT, &format!("/twins/d1?{V}"), Some(&body))
@@ -280,7 +282,7 @@ async fn module_twins_work_like_device_twins() {
         Some(&json!({})),
     )
     .await;
-    let mut notifications = DesiredEvents::of(&hub);
+    let mut notifications = hub.state.store().subscribe();
     let twin = hub
         .call(Method::GET, &format!("/twins/d1/modules/m1?{V}"), None)
         .await;

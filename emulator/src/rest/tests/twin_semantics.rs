@@ -5,7 +5,8 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::TryRecvError;
 
-use super::harness::{DesiredEvents, Hub, Reply};
+use super::harness::{Hub, Reply};
+use crate::store::StoreEvent;
 
 const V: &str = "api-version=2021-04-12";
 
@@ -48,7 +49,7 @@ async fn patching_desired_to_null_removes_every_desired_property() {
         let before = set.body["properties"]["desired"]["$version"]
             .as_u64()
             .unwrap();
-        let mut events = DesiredEvents::of(&hub);
+        let mut events = hub.state.store().subscribe();
 
         let cleared = send(
             &hub,
@@ -114,7 +115,7 @@ async fn patching_tags_to_null_clears_them_without_telling_the_device() {
         )
         .await;
         assert_eq!(set.body["tags"], json!({"site": "a", "rack": {"row": 1}}));
-        let mut events = DesiredEvents::of(&hub);
+        let mut events = hub.state.store().subscribe();
         let cleared = send(&hub, Method::PATCH, path, json!({"tags": null})).await;
         assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
         assert!(cleared.body.get("tags").is_none(), "{}", cleared.body);
@@ -123,6 +124,12 @@ async fn patching_tags_to_null_clears_them_without_telling_the_device() {
             cleared.body["properties"]["desired"]["$version"],
             set.body["properties"]["desired"]["$version"]
         );
+        // The change is announced (tags now empty), the device is told nothing.
+        let StoreEvent::TwinChanged { change, .. } = events.try_recv().unwrap() else {
+            panic!("expected the twin change");
+        };
+        assert_eq!(change.body["tags"], json!({"site": null, "rack": null}));
+        assert_eq!(change.desired, None);
         assert_eq!(events.try_recv().unwrap_err(), TryRecvError::Empty);
         assert!(twin(&hub, path).await.get("tags").is_none());
     }
