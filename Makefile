@@ -15,7 +15,7 @@ COMPAT := tests/compat
 .PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
 .PHONY: reliability soak soak-crash
 .PHONY: python python-module bench-python
-.PHONY: node node-build bench-node
+.PHONY: node node-build bench-node node-packaged
 .PHONY: security load soak-sec
 .PHONY: schemathesis soak-fuzz
 .PHONY: explorer
@@ -24,7 +24,7 @@ COMPAT := tests/compat
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat python node schemathesis fuzz reliability load explorer
+test: fmt-check clippy ring-only rust-test doc compat python node node-packaged schemathesis fuzz reliability load explorer
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -179,6 +179,20 @@ node: node-build
 	tests/node/pack_install.sh
 	timeout -k 10 $(NODE_TIMEOUT) node --test --test-reporter=tap tests/node/ 2>&1 | tee $(LOGS)/node.log
 
+## The npm packages as a new user gets them (tests/node/packaged/fixtures_install.js): a fresh
+## copy of the repository, `npm install` of bindings-node and emulator/npm into fresh projects
+## from the source trees (their install scripts build with cargo: dev profile, this target dir)
+## and from `npm pack` tarballs; the README's "Testing your twin app" examples under node:test
+## (ours and the official SDKs, on the fixed ports under their lock), a mocha and a jest test
+## installed in the project; no emulator outlives a runner stopped by Ctrl-C or SIGKILL.
+NODE_PACKAGED_TIMEOUT ?= 900
+node-packaged:
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	timeout -k 10 $(NODE_PACKAGED_TIMEOUT) node --test --test-reporter=tap \
+		tests/node/packaged/fixtures_install.js 2>&1 | tee $(LOGS)/node-packaged.log
+	@grep -q '^# pass [1-9]' $(LOGS)/node-packaged.log || { echo "node-packaged: no test passed"; exit 1; }
+
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
 ## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
@@ -215,7 +229,9 @@ soak-crash:
 ## The Python package (bindings-python): `python-module` builds it into the .venv (maturin
 ## develop, dev profile, sharing the target dir); `python` then runs tests/python against the
 ## emulator binary (sync and aio clients, exceptions, exit/Ctrl-C, the guide's samples, pip and
-## wheel installs into fresh venvs) and stubtest on the hand-written stubs of the native module.
+## wheel installs into fresh venvs, iothub_twin.testing and its pytest plugin, the README's
+## "Testing your twin app" examples from fresh venvs with the emulator's wheel) and stubtest on
+## the hand-written stubs of the native module.
 PYTHON_TIMEOUT ?= 900
 python: python-module
 	@mkdir -p $(LOGS)

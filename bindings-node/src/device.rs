@@ -151,6 +151,22 @@ impl JsDeviceClient {
         settle(env, patching, |version| Ok(version as f64))
     }
 
+    /// Replaces the SAS token of a client made from one and reconnects with it at once,
+    /// keeping the desired subscription (the core checks the token).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn update_sas_token<'env>(
+        &self,
+        env: &'env Env,
+        token: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        settle(
+            env,
+            async move { client.update_sas_token(&token).await },
+            Ok,
+        )
+    }
+
     /// Calls `onDesired({patch, desired})` for every desired-property change (from `connect`
     /// on: changes before the first `watch` are held for it; after a reconnect, one patch with
     /// what changed meanwhile) and `onState(state)` for every connection-state change, until

@@ -6,6 +6,7 @@
 pub mod device;
 mod error;
 pub mod options;
+pub mod sas;
 pub mod service;
 
 use std::sync::Once;

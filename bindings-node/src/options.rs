@@ -3,6 +3,7 @@
 
 use iothub_twin::device::Transport;
 use iothub_twin::options::seconds;
+use iothub_twin::proxy::ProxyOptions;
 use iothub_twin::tls::{ClientCertificate, Trust};
 use iothub_twin::{DeviceClientOptions, Result, RetryPolicy, ServiceClientOptions};
 use napi_derive::napi;
@@ -35,11 +36,13 @@ pub struct DeviceOptions {
     pub sas_token_ttl_secs: Option<f64>,
     /// `false`: no reconnecting after a lost connection; the client then fails (default true).
     pub connection_retry: Option<bool>,
+    /// An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`).
+    pub proxy: Option<String>,
 }
 
 /// How a service client connects. Durations are seconds.
 #[napi(object)]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ServiceOptions {
     /// PEM certificates to trust instead of the system's roots (e.g. the emulator's CA).
     pub ca: Option<String>,
@@ -47,6 +50,19 @@ pub struct ServiceOptions {
     pub timeout_secs: Option<f64>,
     /// Appended to the `User-Agent` header.
     pub product_info: Option<String>,
+    /// An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`).
+    pub proxy: Option<String>,
+}
+
+impl std::fmt::Debug for ServiceOptions {
+    // The proxy URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceOptions")
+            .field("timeout_secs", &self.timeout_secs)
+            .field("product_info", &self.product_info)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for DeviceOptions {
@@ -55,6 +71,7 @@ impl std::fmt::Debug for DeviceOptions {
             .field("transport", &self.transport)
             .field("endpoint", &self.endpoint)
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("proxy", &self.proxy.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +89,7 @@ impl DeviceOptions {
             endpoint: self.endpoint.map(|e| e.parse()).transpose()?,
             model_id: self.model_id,
             product_info: self.product_info,
+            proxy: self.proxy.as_deref().map(ProxyOptions::parse).transpose()?,
             ..Default::default()
         };
         if let Some(name) = &self.transport {
@@ -99,6 +117,7 @@ impl ServiceOptions {
         let mut options = ServiceClientOptions {
             trust: trust(self.ca),
             product_info: self.product_info,
+            proxy: self.proxy.as_deref().map(ProxyOptions::parse).transpose()?,
             ..Default::default()
         };
         if let Some(secs) = self.timeout_secs {

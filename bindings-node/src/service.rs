@@ -77,6 +77,20 @@ impl JsServiceClient {
         throw(env, made).map(|inner| Self { inner })
     }
 
+    /// A client for a service SAS token (`SharedAccessSignature sr=<host>&…&skn=<policy>`); the
+    /// hub is its `sr`.
+    #[napi(factory)]
+    pub fn from_shared_access_signature(
+        env: &Env,
+        shared_access_signature: String,
+        options: Option<ServiceOptions>,
+    ) -> napi::Result<Self> {
+        let made = options.unwrap_or_default().into_core().and_then(|options| {
+            ServiceClient::from_shared_access_signature(&shared_access_signature, options)
+        });
+        throw(env, made).map(|inner| Self { inner })
+    }
+
     /// A client for hub `hostName` that signs every request with `getToken(scope)`'s token
     /// (`scope` is `https://iothubs.azure.net/.default`), e.g. a Microsoft Entra credential.
     #[napi(factory)]
@@ -231,5 +245,70 @@ impl JsServiceClient {
             continuation: continuation_token,
         };
         call!(self, env, |c| c.query_page(&sql, &options))
+    }
+
+    /// `PUT /devices/{deviceId}` with `If-Match: etag` (`*` when absent): updates a device.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_device<'env>(
+        &self,
+        env: &'env Env,
+        device: Value,
+        etag: Option<String>,
+    ) -> Answer<'env> {
+        let device: Device = throw(env, parse(device, "device"))?;
+        call!(self, env, |c| c.update_device(&device, etag.as_deref()))
+    }
+
+    /// `GET /devices?top=`: device identities.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn list_devices<'env>(&self, env: &'env Env, top: Option<u32>) -> Answer<'env> {
+        call!(self, env, |c| c.list_devices(top))
+    }
+
+    /// `GET /devices/{deviceId}/modules/{moduleId}`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_module<'env>(
+        &self,
+        env: &'env Env,
+        device_id: String,
+        module_id: String,
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.get_module(&device_id, &module_id))
+    }
+
+    /// `PUT /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag`: updates a module.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_module<'env>(
+        &self,
+        env: &'env Env,
+        module: Value,
+        etag: Option<String>,
+    ) -> Answer<'env> {
+        let module: Module = throw(env, parse(module, "module"))?;
+        call!(self, env, |c| c.update_module(&module, etag.as_deref()))
+    }
+
+    /// `DELETE /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag` (`*` when absent).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_module<'env>(
+        &self,
+        env: &'env Env,
+        device_id: String,
+        module_id: String,
+        etag: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let deleting = async move {
+            client
+                .delete_module(&device_id, &module_id, etag.as_deref())
+                .await
+        };
+        settle(env, deleting, Ok)
+    }
+
+    /// `GET /devices/{deviceId}/modules`.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn list_modules<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
+        call!(self, env, |c| c.list_modules(&device_id))
     }
 }

@@ -22,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<device::PyCredential>()?;
     m.add_class::<options::PyDeviceOptions>()?;
+    m.add_class::<options::PyProxy>()?;
     m.add_class::<device::PyDeviceClient>()?;
     m.add_class::<device::PyDesiredPatchStream>()?;
     m.add_class::<device::PyConnectionStateStream>()?;
@@ -29,5 +30,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<service::PyTokenSlot>()?;
     m.add_function(wrap_pyfunction!(logging::next_log_records, m)?)?;
     m.add_function(wrap_pyfunction!(device::parse_device_connection_string, m)?)?;
+    m.add_function(wrap_pyfunction!(device::sas_token_expiry, m)?)?;
     Ok(())
 }

@@ -253,4 +253,35 @@ impl PyServiceClient {
             etag.as_deref()
         ))
     }
+
+    #[pyo3(signature = (device, etag = None))]
+    fn update_device<'py>(
+        &self,
+        py: Python<'py>,
+        device: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let device: Device = from_py(device, "the device")?;
+        call!(self, py, |c| c.update_device(&device, etag.as_deref()))
+    }
+
+    #[pyo3(signature = (top = None))]
+    fn list_devices<'py>(&self, py: Python<'py>, top: Option<u32>) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.list_devices(top))
+    }
+
+    #[pyo3(signature = (module, etag = None))]
+    fn update_module<'py>(
+        &self,
+        py: Python<'py>,
+        module: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let module: Module = from_py(module, "the module")?;
+        call!(self, py, |c| c.update_module(&module, etag.as_deref()))
+    }
+
+    fn list_modules<'py>(&self, py: Python<'py>, device_id: String) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.list_modules(&device_id))
+    }
 }

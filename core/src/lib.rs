@@ -4,6 +4,7 @@ pub mod auth;
 pub mod device;
 pub mod error;
 pub mod options;
+pub mod proxy;
 pub mod retry;
 pub mod service;
 pub mod tls;

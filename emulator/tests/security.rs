@@ -1,4 +1,4 @@
-//! Security suite (issue #10 item 4): one test per attack, each asserting the hub's exact
+//! Security suite: one test per attack, each asserting the hub's exact
 //! refusal over REST and MQTT wherever the attack applies, against the emulator binary logging
 //! at `trace`; every test ends by searching the emulator's and the clients' logs for every
 //! key, token and signature it used (`hub.finish()`). `make security` runs it and counts the

@@ -97,7 +97,7 @@ def test_query_pages_with_continuation_tokens(registry):
     found, token, pages = [], None, 0
     while True:
         page = registry.query_iot_hub(spec, token, 2)
-        assert isinstance(page, QueryResult) and page.type == "twin"
+        assert isinstance(page, QueryResult) and page.type == "Twin"
         assert len(page.items) <= 2
         found += [twin.device_id for twin in page.items]
         pages += 1
@@ -109,7 +109,7 @@ def test_query_pages_with_continuation_tokens(registry):
     raw = registry.query_iot_hub(
         QuerySpecification(query=f"SELECT COUNT() AS n FROM devices WHERE tags.batch = '{tag}'")
     )
-    assert raw.type == "raw" and raw.items == [{"n": 5}]
+    assert raw.type == "Raw" and raw.items == [{"n": 5}]
 
 
 def test_x509_and_ca_devices(registry):

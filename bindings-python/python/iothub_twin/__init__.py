@@ -13,13 +13,21 @@ what the native core records.
 from . import _logging, exceptions, models
 from ._device import X509
 from ._native import __version__
+from ._module_client import SyncIoTHubModuleClient as IoTHubModuleClient
+from ._out_of_scope import module_getattr
+from ._proxy import ProxyOptions
 from ._sync import IoTHubDeviceClient, IoTHubRegistryManager
+
+# Message, MethodRequest, MethodResponse: not twins, so importing them fails with a pointer.
+__getattr__ = module_getattr(__name__)
 
 _logging.start()
 
 __all__ = [
     "IoTHubDeviceClient",
+    "IoTHubModuleClient",
     "IoTHubRegistryManager",
+    "ProxyOptions",
     "X509",
     "exceptions",
     "models",

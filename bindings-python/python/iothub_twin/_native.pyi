@@ -9,16 +9,19 @@ __all__ = [
     "DesiredPatchStream",
     "DeviceClient",
     "DeviceOptions",
+    "Proxy",
     "ServiceClient",
     "TokenSlot",
     "next_log_records",
     "parse_device_connection_string",
+    "sas_token_expiry",
 ]
 
 __version__: str
 
 def next_log_records(timeout: float, limit: int = 256) -> List[Tuple[int, str, str]]: ...
 def parse_device_connection_string(connection_string: str) -> bool: ...
+def sas_token_expiry(token: str) -> int: ...
 @final
 class Credential:
     @staticmethod
@@ -46,7 +49,14 @@ class DeviceOptions:
         connection_retry_interval: Optional[float] = None,
         certificate_pem: Optional[str] = None,
         private_key_pem: Optional[str] = None,
+        proxy: Optional[Proxy] = None,
     ) -> DeviceOptions: ...
+
+@final
+class Proxy:
+    def __new__(
+        cls, host: str, port: int, username: Optional[str] = None, password: Optional[str] = None
+    ) -> Proxy: ...
 
 @final
 class DeviceClient:
@@ -59,6 +69,7 @@ class DeviceClient:
     @property
     def connection_state(self) -> str: ...
     def close(self) -> Awaitable[None]: ...
+    def update_sas_token(self, token: str) -> Awaitable[None]: ...
 
 @final
 class DesiredPatchStream:
@@ -110,3 +121,11 @@ class ServiceClient:
     def delete_module(
         self, device_id: str, module_id: str, etag: Optional[str] = None
     ) -> Awaitable[None]: ...
+    def update_device(
+        self, device: Dict[str, Any], etag: Optional[str] = None
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def list_devices(self, top: Optional[int] = None) -> Awaitable[List[Dict[str, Any]]]: ...
+    def update_module(
+        self, module: Dict[str, Any], etag: Optional[str] = None
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def list_modules(self, device_id: str) -> Awaitable[List[Dict[str, Any]]]: ...

@@ -16,6 +16,8 @@ import time
 from typing import Any, Dict, List, Optional, Union
 
 from . import _native
+from ._identities import IdentityMethods
+from ._out_of_scope import add_service_names
 from .exceptions import InvalidArgumentError
 from .models import (
     AuthenticationMechanism,
@@ -63,7 +65,8 @@ def _scopes(parent_scopes: Union[None, str, List[str]]) -> Optional[List[str]]:
     return [parent_scopes] if isinstance(parent_scopes, str) else parent_scopes
 
 
-class IoTHubRegistryManager:
+@add_service_names
+class IoTHubRegistryManager(IdentityMethods):
     """Service (back-end) client. Make one with ``from_connection_string`` or
     ``from_token_credential``."""
 
@@ -100,8 +103,12 @@ class IoTHubRegistryManager:
             raise InvalidArgumentError("give a connection string, or a host and a token credential")
 
     @classmethod
-    def from_connection_string(cls, connection_string: str, **kwargs: Any) -> "IoTHubRegistryManager":
-        """A client for a service connection string (``HostName=…;SharedAccessKeyName=…;…``)."""
+    def from_connection_string(
+        cls, connection_string: str, transport_type: Any = None, **kwargs: Any
+    ) -> "IoTHubRegistryManager":
+        """A client for a service connection string (``HostName=…;SharedAccessKeyName=…;…``).
+        ``transport_type`` picks the official SDK's AMQP or MQTT link for cloud-to-device
+        messages, which iothub_twin does not send: twins and identities always go over HTTPS."""
         return cls(connection_string=connection_string, **kwargs)
 
     @classmethod
@@ -177,8 +184,9 @@ class IoTHubRegistryManager:
         page_size = None if max_item_count is None else int(max_item_count)
         page = await (await self._client()).query(query, page_size, continuation_token)
         items = page["items"]
-        if page["type"] == "twin":
+        if page["itemType"] == "twin":
             items = [Twin.deserialize(item) for item in items]
+        # The hub's own `type` string, as the official SDK passes it through.
         return QueryResult(type=page["type"], items=items, continuation_token=page["continuationToken"])
 
     # ~~~ devices and modules ~~~

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use async_http_proxy::HttpError;
 use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish};
 use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, SubscribeFilter};
@@ -11,10 +12,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
 use super::ConnectionState;
+use super::credential::Secret;
 use super::desired::{DesiredPatch, DesiredTracker, Outcome};
 use super::held::HeldPatches;
 use super::link::Link;
 use super::requests::{Reply, RequestKind, Requests};
+use crate::auth::SasToken;
 use crate::topics::{DESIRED_PATCHES, TWIN_RESPONSES, parse_desired_patch, parse_twin_response};
 use crate::{Error, ErrorKind, Result};
 
@@ -31,6 +34,10 @@ pub(crate) enum Command {
     },
     WatchDesired(mpsc::UnboundedSender<DesiredPatch>),
     WatchState(mpsc::UnboundedSender<ConnectionState>),
+    UpdateToken {
+        token: SasToken,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Close {
         done: oneshot::Sender<()>,
     },
@@ -198,6 +205,9 @@ impl Driver {
                 self.desired_watchers.push(sender);
             }
             Command::WatchState(sender) => self.state_watchers.push(sender),
+            Command::UpdateToken { token, reply } => {
+                let _ = reply.send(self.update_token(token));
+            }
             Command::Close { .. } => unreachable!("handled by run"),
         }
     }
@@ -341,6 +351,25 @@ impl Driver {
         self.renew_at = password.renew_after.map(|after| Instant::now() + after);
     }
 
+    /// Takes `token` as the password from now on and reconnects with it at once (also out of
+    /// a failed state, e.g. after the previous token expired and was refused); requests in
+    /// flight are sent again on the new connection, as after any reconnect.
+    fn update_token(&mut self, token: SasToken) -> Result<()> {
+        if !matches!(self.link.secret, Secret::Token(_)) {
+            return Err(Error::invalid_argument(
+                "only a client made from a SAS token takes a new one: this client signs its own",
+            ));
+        }
+        self.link.secret = Secret::Token(token);
+        self.update_password();
+        self.eventloop.clean();
+        self.renewing_since = None;
+        self.refusals = 0;
+        self.phase = Phase::Connecting;
+        self.set_state(ConnectionState::Connecting);
+        Ok(())
+    }
+
     fn reconnect_now(&mut self) {
         self.update_password();
         self.phase = Phase::Connecting;
@@ -357,6 +386,14 @@ impl Driver {
         let reason = describe(&error);
         tracing::info!(%reason, "MQTT connection lost");
         self.renewing_since = None;
+        if proxy_refused_credentials(&error) {
+            // Retrying with the same proxy credentials cannot succeed.
+            return self.fail(Failure {
+                kind: ErrorKind::Credential,
+                reason: "the proxy refused the credentials (407 Proxy Authentication Required)"
+                    .into(),
+            });
+        }
         if refused {
             self.refusals += 1;
             let give_up = self.first_connect.is_some()
@@ -430,6 +467,18 @@ impl Driver {
         }
         self.set_state(ConnectionState::Closed);
     }
+}
+
+/// A `407` from the HTTP proxy: its credentials are missing or wrong.
+fn proxy_refused_credentials(error: &ConnectionError) -> bool {
+    // rumqttc does not export its ProxyError; the HTTP error is its source.
+    let ConnectionError::Proxy(proxy) = error else {
+        return false;
+    };
+    matches!(
+        std::error::Error::source(proxy).and_then(|e| e.downcast_ref::<HttpError>()),
+        Some(HttpError::HttpCode200(407))
+    )
 }
 
 fn describe(error: &ConnectionError) -> String {

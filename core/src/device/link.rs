@@ -3,11 +3,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rumqttc::{MqttOptions, TlsConfiguration, Transport as MqttTransport};
+use rumqttc::{
+    MqttOptions, Proxy, ProxyAuth, ProxyType, TlsConfiguration, Transport as MqttTransport,
+};
 
 use super::credential::Secret;
 use super::options::{DeviceClientOptions, Transport};
 use crate::auth::{HostPort, SasToken, check_identity_id, encode_uri_component};
+use crate::proxy::ProxyOptions;
 use crate::{Error, Result};
 
 /// The `api-version` the client speaks.
@@ -177,6 +180,25 @@ impl Link {
                 options
             }
         };
+        let proxy = match &self.options.proxy {
+            Some(proxy) => Some(proxy.clone()),
+            None => ProxyOptions::from_env_for(target.host())?,
+        };
+        if let Some(proxy) = proxy {
+            let auth = match proxy.basic_auth() {
+                Some((username, password)) => ProxyAuth::Basic {
+                    username: username.to_owned(),
+                    password: password.to_owned(),
+                },
+                None => ProxyAuth::None,
+            };
+            options.set_proxy(Proxy {
+                ty: ProxyType::Http,
+                auth,
+                addr: proxy.host,
+                port: proxy.port,
+            });
+        }
         options
             .set_keep_alive(self.options.keep_alive)
             .set_clean_session(false)

@@ -74,3 +74,18 @@ async function raw(cs: string): Promise<void> {
 }
 
 export { device, service, handle, raw };
+
+// Parity names (type-checked only).
+import { ModuleClient, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString, clientFromConnectionString } from 'iothub-twin';
+async function parityUsage(host: string, key: string): Promise<void> {
+  const sas = SharedAccessSignature.create(host, 'dev', key, Math.floor(Date.now() / 1000) + 60);
+  const moduleClient = ModuleClient.fromSharedAccessSignature(sas.toString(), Mqtt);
+  const configured: { type: 'TransportConfigured' } = await moduleClient.setOptions({ keepalive: 30, tokenRenewal: { tokenValidTimeInSeconds: 600, tokenRenewalMarginInSeconds: 60 } });
+  const updated = await moduleClient.updateSharedAccessSignature(sas.toString());
+  const needs: boolean = updated.needToReconnect;
+  const service: string = ServiceSharedAccessSignature.create(host, 'owner', key, 0).toString();
+  const parts: { [name: string]: string } = ConnectionString.parse(ConnectionString.createWithSharedAccessKey(host, 'dev', key));
+  const client = clientFromConnectionString(service);
+  void [configured, needs, parts, client];
+}
+void parityUsage;
