@@ -18,12 +18,13 @@ COMPAT := tests/compat
 .PHONY: node node-build bench-node node-packaged
 .PHONY: security load soak-sec
 .PHONY: schemathesis soak-fuzz
+.PHONY: explorer
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat python node node-packaged schemathesis fuzz reliability load
+test: fmt-check clippy ring-only rust-test doc compat python node node-packaged schemathesis fuzz reliability load explorer
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -103,11 +104,18 @@ soak-fuzz:
 ## Tools for the official-SDK compatibility tests: a .venv with azure-iot-hub, azure-iot-device
 ## and pytest, and azure-iothub, azure-iot-device, azure-iot-device-mqtt in
 ## tests/compat/node_modules. Stamp files make a second run a no-op.
-tools: $(VENV)/.compat-installed $(COMPAT)/node_modules/.package-lock.json
+tools: $(VENV)/.compat-installed $(COMPAT)/node_modules/.package-lock.json $(VENV)/.explorer-installed
 
 $(VENV)/.compat-installed: $(COMPAT)/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(COMPAT)/requirements.txt
+	touch $@
+
+## The explorer's browser test: Debian's chromium (Playwright drives it; no browser download)
+## and the Playwright Python package in the same .venv.
+$(VENV)/.explorer-installed: tests/explorer/requirements.txt $(VENV)/.compat-installed
+	command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/explorer/requirements.txt
 	touch $@
 
 $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package.json $(COMPAT)/package-lock.json
@@ -136,6 +144,17 @@ compat: tools
 		$(COMPAT)/node/ 2>&1 | tee $(LOGS)/compat-node.log || nd=$$?; \
 	if [ $$nd -eq 124 ]; then echo "compat: node --test timed out after $(COMPAT_TIMEOUT)s"; fi; \
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
+
+## The explorer page in a real browser (tests/explorer): Playwright for Python drives Debian's
+## chromium against the emulator binary (free ports, in memory); screenshots of each step go to
+## target/explorer-screenshots/.
+EXPLORER_TIMEOUT ?= 300
+explorer: tools
+	@mkdir -p $(LOGS) target/explorer-screenshots
+	$(CARGO) build --locked -p iothub-twin-emulator
+	IOTHUB_TWIN_EMULATOR=$(CURDIR)/target/$(CARGO_BUILD_TARGET)/debug/iothub-twin-emulator \
+		timeout -k 10 $(EXPLORER_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no \
+		-p no:cacheprovider tests/explorer 2>&1 | tee $(LOGS)/explorer.log
 
 ## The Node package (bindings-node, tests/node): npm ci (stamp), a debug `napi build --platform`,
 ## drift check of the generated native index.js/index.d.ts, `tsc --noEmit` over the facade's

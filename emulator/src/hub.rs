@@ -19,6 +19,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::HubError;
+use crate::explorer_access::ExplorerAccess;
 use crate::faults::Faults;
 use crate::policies::Policies;
 use crate::query::{self, QueryPage};
@@ -51,6 +52,7 @@ pub struct Hub {
     entra_token: Option<String>,
     faults: Faults,
     ca: CertificateAuthority,
+    explorer_access: ExplorerAccess,
     pub(crate) sessions: Sessions,
     pub(crate) live: LiveConnections,
 }
@@ -70,6 +72,7 @@ impl Hub {
             entra_token,
             faults: Faults::default(),
             ca,
+            explorer_access: ExplorerAccess::default(),
             sessions: Sessions::default(),
             live: LiveConnections::default(),
         })
@@ -103,6 +106,11 @@ impl Hub {
     /// Fault injection settings.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// The explorer page's login token and sessions.
+    pub(crate) fn explorer_access(&self) -> &ExplorerAccess {
+        &self.explorer_access
     }
 
     /// The emulator CA (verifies and issues device certificates).

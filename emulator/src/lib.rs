@@ -20,6 +20,8 @@
 mod clock;
 mod config;
 mod error;
+mod explorer;
+mod explorer_access;
 mod faults;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -45,5 +47,5 @@ pub use ready::ReadyLine;
 pub use registry::IdentityKey;
 pub use rest::{MAX_BODY_BYTES, router};
 pub use server::RunningEmulator;
-pub use store::{Changes, ReportedChange, Store, StoreEvent, TwinChange, TwinOp};
+pub use store::{Changes, Store, StoreEvent, TwinChange, TwinOp};
 pub use twin_state::{DesiredChange, TwinState};

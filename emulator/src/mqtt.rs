@@ -75,7 +75,7 @@ fn dispatch(hub: &Hub, event: StoreEvent) {
         StoreEvent::IdentityDisabled { key } => {
             hub.live.stop_device(&key.device_id, key.module());
         }
-        StoreEvent::IdentityDeleted { key } => {
+        StoreEvent::IdentityDeleted { key, .. } => {
             // Sessions first: a client that sees its connection close and reconnects must not
             // find the deleted identity's session.
             hub.sessions.forget(&key.device_id, key.module());

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// `{"event":"ready","hostname":…,"mqtt_port":…,"https_port":…,"ca_cert":…,
-/// "service_connection_string":…,"devices":{id: connection string}}`.
+/// "service_connection_string":…,"devices":{id: connection string},"explorer_url":…}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadyLine {
     /// Always `"ready"`.
@@ -26,6 +26,8 @@ pub struct ReadyLine {
     /// The connection string of every `--device`.
     #[serde(default)]
     pub devices: BTreeMap<String, String>,
+    /// The explorer page with a one-time login token (a secret, like the connection strings).
+    pub explorer_url: String,
 }
 
 impl ReadyLine {

@@ -6,6 +6,7 @@ mod control;
 mod devices;
 mod query;
 mod response;
+mod twin_events;
 mod twins;
 mod websocket;
 
@@ -29,7 +30,11 @@ use serde_json::Value;
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::registry::IdentityKey;
+pub(crate) use auth::{SESSION_COOKIE, explorer_session};
 pub(crate) use response::{json_body, ok_json};
+pub(crate) use twin_events::{
+    BACKLOG as TWIN_EVENT_BACKLOG, TwinFeed, routes as twin_event_routes,
+};
 
 /// Largest request body accepted; larger ones get `413 MessageTooLarge`.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

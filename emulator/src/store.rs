@@ -33,12 +33,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use iothub_twin::ErrorCode;
+use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use crate::error::HubError;
 use crate::policies::Policies;
 use crate::registry::{IdentityKey, Registry};
-pub use events::{ReportedChange, StoreEvent, TwinChange, TwinOp};
+pub use events::{StoreEvent, TwinChange, TwinOp};
 
 /// What a write closure changed, so the store knows what to persist and announce.
 #[derive(Debug, Default)]
@@ -77,31 +78,49 @@ impl Changes {
     }
 
     /// The device and all its modules were deleted. Announced as
-    /// [`StoreEvent::IdentityDeleted`] once committed.
-    pub fn delete_device(&mut self, device_id: &str) {
+    /// [`StoreEvent::IdentityDeleted`] (with the device's twin as it was) once committed.
+    pub fn delete_device(&mut self, device_id: &str, timestamp: &str, twin: Value) {
         self.ops.push(Op::DeleteDevice {
             device_id: device_id.to_owned(),
         });
-        self.events.push(StoreEvent::IdentityDeleted {
-            key: IdentityKey::device(device_id),
-        });
+        self.deleted(IdentityKey::device(device_id), timestamp, twin);
     }
 
-    /// The module was deleted. Announced as [`StoreEvent::IdentityDeleted`] once committed.
-    pub fn delete_module(&mut self, device_id: &str, module_id: &str) {
+    /// The module was deleted. Announced as [`StoreEvent::IdentityDeleted`] (with its twin as
+    /// it was) once committed.
+    pub fn delete_module(
+        &mut self,
+        device_id: &str,
+        module_id: &str,
+        timestamp: &str,
+        twin: Value,
+    ) {
         self.ops.push(Op::DeleteModule {
             device_id: device_id.to_owned(),
             module_id: module_id.to_owned(),
         });
+        self.deleted(
+            IdentityKey::new(device_id, Some(module_id)),
+            timestamp,
+            twin,
+        );
+    }
+
+    fn deleted(&mut self, key: IdentityKey, timestamp: &str, twin: Value) {
         self.events.push(StoreEvent::IdentityDeleted {
-            key: IdentityKey::new(device_id, Some(module_id)),
+            key,
+            timestamp: timestamp.to_owned(),
+            twin,
         });
     }
 
-    /// The identity was created; announced once committed.
-    pub fn created(&mut self, key: &IdentityKey) {
-        self.events
-            .push(StoreEvent::IdentityCreated { key: key.clone() });
+    /// The identity was created with this twin; announced once committed.
+    pub fn created(&mut self, key: &IdentityKey, timestamp: &str, twin: Value) {
+        self.events.push(StoreEvent::IdentityCreated {
+            key: key.clone(),
+            timestamp: timestamp.to_owned(),
+            twin,
+        });
     }
 
     /// The twin of the device (or module) changed; announced once committed.

@@ -11,6 +11,9 @@
 //! into existing ones) moves no counter and notifies nobody (spec §5.4 rule 9, recommended).
 
 mod metadata;
+mod notice;
+
+pub use notice::{TwinBefore, TwinOp, diff, notification_body};
 
 use std::collections::BTreeMap;
 

@@ -32,11 +32,17 @@ async fn ready_line_follows_the_contract() {
             "https_port",
             "ca_cert",
             "service_connection_string",
-            "devices"
+            "devices",
+            "explorer_url"
         ]
     );
     assert_eq!(ready["event"], "ready");
     let https_port = ready["https_port"].as_u64().unwrap();
+    let explorer = ready["explorer_url"].as_str().unwrap();
+    let token = explorer
+        .strip_prefix(&format!("https://localhost:{https_port}/explorer/?token="))
+        .unwrap_or_else(|| panic!("{explorer}"));
+    assert_eq!(token.len(), 64, "256 random bits as hex");
     let mqtt_port = ready["mqtt_port"].as_u64().unwrap();
     assert!(std::path::Path::new(ready["ca_cert"].as_str().unwrap()).is_absolute());
     assert!(

@@ -1,15 +1,11 @@
 //! The hub's operations and the events they commit, in order, without an adapter.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::broadcast::error::TryRecvError;
 
 use super::hub_for_tests;
 use crate::registry::IdentityKey;
 use crate::store::{StoreEvent, TwinOp};
-
-fn object(value: Value) -> iothub_twin::twin::JsonObject {
-    value.as_object().unwrap().clone()
-}
 
 #[tokio::test]
 async fn every_committed_change_is_one_event_in_commit_order() {
@@ -43,35 +39,37 @@ async fn every_committed_change_is_one_event_in_commit_order() {
     hub.delete_identity(&device, None).await.unwrap();
 
     let mut next = || events.try_recv().unwrap();
+    let StoreEvent::IdentityCreated { key, twin, .. } = next() else {
+        panic!("expected the device's creation");
+    };
     assert_eq!(
-        next(),
-        StoreEvent::IdentityCreated {
-            key: device.clone()
-        }
+        (key, &twin["deviceId"], twin.get("moduleId")),
+        (device.clone(), &json!("d1"), None)
     );
-    assert_eq!(
-        next(),
-        StoreEvent::IdentityCreated {
-            key: module.clone()
-        }
-    );
+    let StoreEvent::IdentityCreated { key, twin, .. } = next() else {
+        panic!("expected the module's creation");
+    };
+    assert_eq!((key, &twin["moduleId"]), (module.clone(), &json!("m1")));
     let StoreEvent::TwinChanged { key, change } = next() else {
         panic!("expected the device's twin change");
     };
     assert_eq!(key, device);
     assert_eq!(change.op, TwinOp::Update);
     assert_eq!(change.version, 3);
-    assert_eq!(change.tags, Some(object(json!({"t": 1}))));
+    assert_eq!(change.body["tags"], json!({"t": 1}));
+    assert_eq!(change.body["properties"]["desired"]["d"], json!(1));
+    assert_eq!(change.body["properties"]["desired"]["$version"], json!(2));
+    assert_eq!(change.body["version"], json!(3));
     let desired = change.desired.unwrap();
     assert_eq!(desired.payload(), json!({"d": 1, "$version": 2}));
-    assert_eq!(change.reported, None);
+    assert!(change.body["properties"].get("reported").is_none());
     let StoreEvent::TwinChanged { key, change } = next() else {
         panic!("expected the module's twin change");
     };
-    assert_eq!(
-        (key, change.op, change.tags),
-        (module, TwinOp::Replace, None)
-    );
+    assert_eq!((key, change.op), (module, TwinOp::Replace));
+    // A replacement names both whole sections, as IoT Hub's replaceTwin notification does.
+    assert_eq!(change.body["tags"], json!({}));
+    assert_eq!(change.body["properties"]["desired"]["m"], json!(2));
     assert_eq!(
         change.desired.unwrap().payload(),
         json!({"m": 2, "$version": 2})
@@ -79,18 +77,23 @@ async fn every_committed_change_is_one_event_in_commit_order() {
     let StoreEvent::TwinChanged { change, .. } = next() else {
         panic!("expected the reported change");
     };
-    let reported = change.reported.unwrap();
+    let reported = &change.body["properties"]["reported"];
     assert_eq!(
-        (reported.version, reported.patch),
-        (2, object(json!({"r": true})))
+        (&reported["r"], &reported["$version"]),
+        (&json!(true), &json!(2))
     );
-    assert_eq!((change.tags, change.desired), (None, None));
+    assert!(change.body.get("tags").is_none());
+    assert!(change.body["properties"].get("desired").is_none());
+    assert_eq!(change.desired, None);
     assert_eq!(
         next(),
         StoreEvent::IdentityDisabled {
             key: device.clone()
         }
     );
-    assert_eq!(next(), StoreEvent::IdentityDeleted { key: device });
+    let StoreEvent::IdentityDeleted { key, twin, .. } = next() else {
+        panic!("expected the device's deletion");
+    };
+    assert_eq!((key, &twin["status"]), (device, &json!("disabled")));
     assert_eq!(events.try_recv().unwrap_err(), TryRecvError::Empty);
 }

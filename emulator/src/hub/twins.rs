@@ -18,8 +18,10 @@ use super::{Hub, Tagged};
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::IdentityKey;
-use crate::store::{TwinChange, TwinOp};
-use crate::twin_state::{DesiredChange, TwinState, removal_patch};
+use crate::store::TwinChange;
+use crate::twin_state::{
+    DesiredChange, TwinBefore, TwinOp, TwinState, notification_body, removal_patch,
+};
 
 impl Hub {
     /// A device or module twin, as the service API shows it.
@@ -80,7 +82,7 @@ impl Hub {
                 if !twin.etag_matches(if_match) {
                     return Err(stale_etag("twin", &twin.etag_text()));
                 }
-                let (version_before, tags_before) = (twin.version, twin.tags.clone());
+                let (version_before, before) = (twin.version, TwinBefore::service(twin));
                 let desired = change(twin, &now)?;
                 let answer = Tagged {
                     json: identity.twin_json(twin),
@@ -88,13 +90,12 @@ impl Hub {
                 };
                 if twin.version != version_before {
                     changes.touch(&key.device_id, key.module());
-                    let tags = (twin.tags != tags_before).then(|| twin.tags.clone());
                     let change = TwinChange {
                         op,
                         version: twin.version,
-                        tags,
+                        timestamp: now.clone(),
                         desired,
-                        reported: None,
+                        body: notification_body(&before, twin, op),
                     };
                     changes.twin_changed(key, change);
                 }

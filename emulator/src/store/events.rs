@@ -1,13 +1,14 @@
 //! What the store announces after each commit: one [`StoreEvent`] per committed change, in
-//! commit order. The MQTT endpoint follows it (desired pushes, disconnects); a twin change feed
-//! (IoT Hub's twin change and device lifecycle notifications) can be built from it too: every
-//! event names its identity, and a twin change carries its operation and each changed section
-//! with its `$version`.
+//! commit order. The MQTT endpoint follows it (desired pushes, disconnects) and so does the twin
+//! change feed (`rest/twin_events.rs`: IoT Hub's twin change and device lifecycle
+//! notifications): every event names its identity, a twin change carries the desired change
+//! pushed to the device and the notification body, creation and deletion carry the twin.
 
-use iothub_twin::twin::JsonObject;
+use serde_json::Value;
 
 use crate::registry::IdentityKey;
 use crate::twin_state::DesiredChange;
+pub use crate::twin_state::TwinOp;
 
 /// A committed change.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,6 +17,10 @@ pub enum StoreEvent {
     IdentityCreated {
         /// The identity.
         key: IdentityKey,
+        /// When (ISO 8601).
+        timestamp: String,
+        /// Its twin as created, as the service API shows it.
+        twin: Value,
     },
     /// A write changed the twin's tags, desired or reported properties.
     TwinChanged {
@@ -33,50 +38,37 @@ pub enum StoreEvent {
     IdentityDeleted {
         /// The identity.
         key: IdentityKey,
+        /// When (ISO 8601).
+        timestamp: String,
+        /// Its twin as it was when deleted.
+        twin: Value,
     },
 }
 
-/// How a twin was written, as IoT Hub's twin change notifications name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TwinOp {
-    /// A merge (service PATCH, or a device's reported patch): `updateTwin`.
-    Update,
-    /// A service PUT: `replaceTwin`.
-    Replace,
-}
-
-/// One committed twin write: the sections it changed.
+/// One committed twin write.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TwinChange {
     /// The operation.
     pub op: TwinOp,
     /// The twin `version` after the write.
     pub version: u64,
-    /// The tags after the write, when it changed them.
-    pub tags: Option<JsonObject>,
+    /// When the write happened (ISO 8601).
+    pub timestamp: String,
     /// The desired change (new `$version`, effective patch), pushed to the connected device.
     pub desired: Option<DesiredChange>,
-    /// The reported change (new `$version`, the patch as the device sent it).
-    pub reported: Option<ReportedChange>,
-}
-
-/// A device's reported patch, as committed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReportedChange {
-    /// The new reported `$version`.
-    pub version: u64,
-    /// The patch (`null` members deleted keys).
-    pub patch: JsonObject,
+    /// IoT Hub's twin change notification body: the changed sections with their `$metadata`
+    /// and `$version` (see [`crate::twin_state::notification_body`]).
+    pub body: Value,
 }
 
 impl StoreEvent {
     /// The identity the event is about.
     pub fn key(&self) -> &IdentityKey {
         match self {
-            StoreEvent::IdentityCreated { key }
+            StoreEvent::IdentityCreated { key, .. }
             | StoreEvent::TwinChanged { key, .. }
             | StoreEvent::IdentityDisabled { key }
-            | StoreEvent::IdentityDeleted { key } => key,
+            | StoreEvent::IdentityDeleted { key, .. } => key,
         }
     }
 

@@ -34,9 +34,9 @@ async fn patch_desired(store: &Store, id: &str, n: u64) {
                     super::TwinChange {
                         op: super::TwinOp::Update,
                         version: twin.version,
-                        tags: None,
+                        timestamp: "t1".to_owned(),
                         desired: Some(change),
-                        reported: None,
+                        body: serde_json::Value::Null,
                     },
                 );
             }
@@ -128,7 +128,7 @@ async fn writes_after_close_are_refused() {
     store.close().await;
     let err = store
         .write(|_, changes| {
-            changes.delete_device("x");
+            changes.delete_device("x", "t1", serde_json::Value::Null);
             Ok(())
         })
         .await

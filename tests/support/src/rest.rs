@@ -88,6 +88,23 @@ impl Service {
         }
     }
 
+    /// A request to `path` as the owner (no `api-version` added), for what [`Service::send`]
+    /// does not cover, like reading a streaming response.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.request_as(&self.token, method, path)
+    }
+
+    fn request_as(
+        &self,
+        authorization: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", authorization)
+    }
+
     /// Sends `method path` as the owner with an optional JSON body and If-Match; returns
     /// status and JSON.
     pub async fn send(
@@ -113,13 +130,11 @@ impl Service {
         if_match: Option<&str>,
     ) -> Result<Answer, reqwest::Error> {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let mut request = self
-            .http
-            .request(
-                method,
-                format!("{}{path}{sep}api-version=2021-04-12", self.base),
-            )
-            .header("authorization", authorization);
+        let mut request = self.request_as(
+            authorization,
+            method,
+            &format!("{path}{sep}api-version=2021-04-12"),
+        );
         if let Some(body) = body {
             request = request.json(body);
         }

@@ -23,6 +23,7 @@ use crate::registry::{
     Configuration, Device, IdentityKey, Registry, STATUS_APPLIED, STATUS_TARGETED,
 };
 use crate::store::{Changes, TwinChange, TwinOp};
+use crate::twin_state::{TwinBefore, notification_body};
 
 /// Applies every configuration; returns how many twins changed.
 pub(super) fn apply_all(registry: &mut Registry, changes: &mut Changes, now: &str) -> usize {
@@ -106,14 +107,15 @@ fn apply_to_device(
             .map(|(path, w)| (*path, &w.device_content[path.as_str()])),
     );
     if !patch.is_empty() {
+        let before = TwinBefore::service(&device.twin);
         match device.twin.service_patch(None, Some(&patch), now) {
             Ok(Some(desired)) => {
                 let change = TwinChange {
                     op: TwinOp::Update,
                     version: device.twin.version,
-                    tags: None,
+                    timestamp: now.to_owned(),
                     desired: Some(desired),
-                    reported: None,
+                    body: notification_body(&before, &device.twin, TwinOp::Update),
                 };
                 changes.twin_changed(&IdentityKey::device(&device.identity.device_id), change);
             }
