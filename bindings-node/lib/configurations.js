@@ -4,10 +4,11 @@
 // `getRegistryStatistics`, over the native ServiceClient. Argument checks are the official
 // SDK's (ReferenceError / ArgumentError, thrown when a callback is given, a rejected Promise
 // otherwise); everything else is the core's. `applyConfigurationContentOnDevice` (IoT Edge
-// modules content) is not offered.
+// modules content) is outside the twin scope: it throws ERR_OUT_OF_SCOPE at once.
 
 const { callbackOrPromise } = require('./callbacks');
 const { argumentError } = require('./errors');
+const { outOfScopeError } = require('./out_of_scope');
 
 /** `callbackOrPromise` with the Registry's answer shapes, after the official SDK's checks. */
 function registryCall(done, check, work, statusCode = 200) {
@@ -67,6 +68,11 @@ const configurationMethods = {
     return registryCall(done, () => {
       if (!configurationId) throw new ReferenceError("Argument 'configurationId' cannot be falsy");
     }, async () => { await this._native.deleteConfiguration(configurationId); }, 204);
+  },
+
+  /** IoT Edge modules content: outside the twin scope (the official azure-iothub has it). */
+  applyConfigurationContentOnDevice() {
+    throw outOfScopeError('Registry.applyConfigurationContentOnDevice', 'the IoT Edge environment', 'azure-iothub');
   },
 
   /** `{ totalDeviceCount, enabledDeviceCount, disabledDeviceCount }`. */
