@@ -7,6 +7,7 @@ pub mod options;
 pub mod retry;
 pub mod service;
 pub mod tls;
+mod tls_cache;
 pub mod topics;
 pub mod twin;
 

@@ -158,7 +158,7 @@ impl Link {
             (Secret::X509, Some(certificate)) => Some(certificate),
             _ => None,
         };
-        let tls = crate::tls::client_config(&self.options.trust, &[], certificate)?;
+        let tls = crate::tls_cache::shared_client_config(&self.options.trust, &[], certificate)?;
         let mut options = match self.options.transport {
             Transport::Mqtt => {
                 let mut options = MqttOptions::new(
