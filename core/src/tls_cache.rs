@@ -74,7 +74,12 @@ fn key(trust: &Trust, alpn: &[&[u8]], certificate: Option<&ClientCertificate>) -
     };
     match trust {
         Trust::System => field(b"system"),
+        // The same text shared or owned is the same trust input.
         Trust::Pem(pem) => {
+            field(b"pem");
+            field(pem.as_bytes());
+        }
+        Trust::Shared(pem) => {
             field(b"pem");
             field(pem.as_bytes());
         }
@@ -122,6 +127,11 @@ mod tests {
 
         let other = shared_client_config(&Trust::Pem(CA_TWO.to_owned()), &[], None).unwrap();
         assert!(!Arc::ptr_eq(&first, &other), "another CA: another config");
+        let shared = shared_client_config(&Trust::Shared(CA_ONE.into()), &[], None).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &shared),
+            "the same text shared: the same input"
+        );
         let with_alpn = shared_client_config(&one, &[b"h2"], None).unwrap();
         assert!(
             !Arc::ptr_eq(&first, &with_alpn),
