@@ -4,8 +4,9 @@ does): each SDK's fleet in its own process, one after the other, ours and the of
 Node and Python with FLEET devices, then ours alone with BIG devices idling IDLE seconds.
 Prints each process's JSON line, then a Markdown table with the ratios ours / official.
 
-Usage: run.py EMULATOR OURS_PYTHON OFFICIAL_PYTHON NODE_ADDON FLEET BIG IDLE
-(OURS_PYTHON has the iothub-twin wheel; OFFICIAL_PYTHON has azure-iot-device.)
+Usage: run.py EMULATOR OURS_PYTHON OFFICIAL_PYTHON NODE_ADDON FLEET BIG IDLE [ONLY]
+(OURS_PYTHON has the iothub-twin wheel; OFFICIAL_PYTHON has azure-iot-device; ONLY: a
+comma-separated subset of the rows, e.g. python_official, to re-run just those.)
 """
 
 import json
@@ -32,9 +33,16 @@ def start_emulator(binary: str, devices: int):
 
 
 def run(args, connection_strings, env=None) -> dict:
-    out = subprocess.run(args, input="\n".join(connection_strings), check=True, capture_output=True,
-                         text=True, timeout=TIMEOUT_S, env=env).stdout
-    line = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    done = subprocess.run(args, input="\n".join(connection_strings), capture_output=True,
+                          text=True, timeout=TIMEOUT_S, env=env)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        # A fleet the SDK cannot hold is a result too: say so and go on with the others.
+        line = {"args": args[-4:], "failed": f"exit {done.returncode}",
+                "stderr_tail": done.stderr.strip().splitlines()[-5:]}
+        print(json.dumps(line), flush=True)
+        return line
+    line = json.loads(lines[-1])
     line["load_average"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(json.dumps(line), flush=True)
     return line
@@ -42,6 +50,7 @@ def run(args, connection_strings, env=None) -> dict:
 
 def main() -> None:
     emulator, ours_py, official_py, addon, fleet, big, idle = sys.argv[1:8]
+    only = sys.argv[8] if len(sys.argv) > 8 else ""
     fleet, big = int(fleet), int(big)
     proc, ready = start_emulator(emulator, max(fleet, big))
     try:
@@ -53,16 +62,21 @@ def main() -> None:
                     "NAPI_RS_NATIVE_LIBRARY_PATH": str(Path(addon).resolve())}
         node = ["node", "--expose-gc", str(HERE / "node_fleet.js")]
         python = str(HERE / "python_fleet.py")
-        rows = {
-            "node_official": run(node + ["official", "env", "0"], devices[:fleet], node_env),
-            "node_ours_env": run(node + ["iothub-twin", "env", "0"], devices[:fleet], node_env),
-            "node_ours_option": run(node + ["iothub-twin", "option", "0"], devices[:fleet], node_env),
-            "python_official": run([official_py, python, "azure", ca, "0"], devices[:fleet]),
-            "python_ours": run([ours_py, python, "iothub_twin", ca, "0"], devices[:fleet]),
+        plan = {
+            "node_official": (node + ["official", "env", "0"], fleet, node_env),
+            "node_ours_env": (node + ["iothub-twin", "env", "0"], fleet, node_env),
+            "node_ours_option": (node + ["iothub-twin", "option", "0"], fleet, node_env),
+            "python_official": ([official_py, python, "azure", ca, "0"], fleet, None),
+            "python_ours": ([ours_py, python, "iothub_twin", ca, "0"], fleet, None),
         }
         if big > 0:
-            rows["node_ours_big"] = run(node + ["iothub-twin", "env", idle], devices[:big], node_env)
-            rows["python_ours_big"] = run([ours_py, python, "iothub_twin", ca, idle], devices[:big])
+            plan["node_ours_big"] = (node + ["iothub-twin", "env", idle], big, node_env)
+            plan["python_ours_big"] = ([ours_py, python, "iothub_twin", ca, idle], big, None)
+        if only:
+            plan = {k: v for k, v in plan.items() if k in only.split(",")}
+        rows = {k: run(args, devices[:n], env) for k, (args, n, env) in plan.items()}
+        if only:
+            return
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -75,10 +89,13 @@ def main() -> None:
     print("| per device | Node ours (NODE_EXTRA_CA_CERTS) | Node ours (ca option) | Node official "
           "| ours/official | Python ours | Python official | ours/official |")
     print("|---|---|---|---|---|---|---|---|")
+    def ratio(x, y):
+        return f"{x / y:.2f}×" if isinstance(x, (int, float)) and isinstance(y, (int, float)) else "—"
+
     for label, key in keys:
-        a, b, c = rows["node_ours_env"][key], rows["node_ours_option"][key], rows["node_official"][key]
-        d, e = rows["python_ours"][key], rows["python_official"][key]
-        print(f"| {label} | {a} | {b} | {c} | {a / c:.2f}× | {d} | {e} | {d / e:.2f}× |")
+        a, b, c, d, e = (rows[k].get(key, "failed") for k in
+                         ("node_ours_env", "node_ours_option", "node_official", "python_ours", "python_official"))
+        print(f"| {label} | {a} | {b} | {c} | {ratio(a, c)} | {d} | {e} | {ratio(d, e)} |")
 
 
 if __name__ == "__main__":

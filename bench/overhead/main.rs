@@ -7,7 +7,7 @@
 //! Python / Rust, Node / Rust.
 //!
 //! Usage: `overhead EMULATOR_BINARY SECONDS PYTHON NODE_ADDON` (PYTHON: a Python with the
-//! iothub-twin wheel installed; NODE_ADDON: the release `.node` file).
+//! iothub-twin wheel installed; NODE_ADDON: the release `.node` file; `-` for either skips it).
 
 use std::path::Path;
 use std::process::Command;
@@ -123,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
     let binary = args.next().context(usage)?;
     let seconds: f64 = args.next().context(usage)?.parse()?;
     let python = args.next().context(usage)?;
-    let addon = std::fs::canonicalize(args.next().context(usage)?)?;
+    let addon = args.next().context(usage)?;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("overhead");
     let devices = ["raw", "rust", "python", "node"].map(str::to_owned);
     let emulator = Emulator::start(&binary, &devices, true)?;
@@ -131,20 +131,33 @@ async fn main() -> anyhow::Result<()> {
 
     let raw = raw_generator(&emulator, seconds).await?;
     let rust = rust_client(&emulator, seconds).await?;
-    let mut py = Command::new(&python);
-    py.arg(here.join("python_client.py"))
-        .arg(emulator.device_connection_string("python")?)
-        .arg(&ca)
-        .arg(seconds.to_string());
-    let python = child(py)?;
-    let mut node = Command::new("node");
-    node.arg(here.join("node_client.js"))
-        .arg(emulator.device_connection_string("node")?)
-        .arg(seconds.to_string())
-        .env("NODE_EXTRA_CA_CERTS", &ca)
-        .env("NAPI_RS_NATIVE_LIBRARY_PATH", &addon)
-        .env("IOTHUB_TWIN_PACKAGE", here.join("../../bindings-node"));
-    let node = child(node)?;
+    let python = if python == "-" {
+        Value::Null
+    } else {
+        let mut command = Command::new(&python);
+        command
+            .arg(here.join("python_client.py"))
+            .arg(emulator.device_connection_string("python")?)
+            .arg(&ca)
+            .arg(seconds.to_string());
+        child(command)?
+    };
+    let node = if addon == "-" {
+        Value::Null
+    } else {
+        let mut command = Command::new("node");
+        command
+            .arg(here.join("node_client.js"))
+            .arg(emulator.device_connection_string("node")?)
+            .arg(seconds.to_string())
+            .env("NODE_EXTRA_CA_CERTS", &ca)
+            .env(
+                "NAPI_RS_NATIVE_LIBRARY_PATH",
+                std::fs::canonicalize(&addon)?,
+            )
+            .env("IOTHUB_TWIN_PACKAGE", here.join("../../bindings-node"));
+        child(command)?
+    };
 
     for (name, figures) in [
         ("raw", &raw),
