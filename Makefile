@@ -14,7 +14,7 @@ COMPAT := tests/compat
 
 .PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
 .PHONY: reliability soak soak-crash
-.PHONY: python python-module bench-python
+.PHONY: python python-module bench-python bench-wheel bench-addon bench-fleet bench-overhead
 .PHONY: node node-build bench-node node-packaged
 .PHONY: security load soak-sec
 .PHONY: schemathesis soak-fuzz
@@ -197,7 +197,7 @@ node-packaged:
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
 ## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
 RELEASE := target/$(CARGO_BUILD_TARGET)/release
-bench: $(VENV)/.compat-installed bench-python bench-node
+bench: $(VENV)/.compat-installed bench-python bench-node bench-overhead bench-fleet
 	command -v mosquitto >/dev/null || (apt-get update && apt-get install -y mosquitto)
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
 	$(RELEASE)/rest_patch $(RELEASE)/iothub-twin-emulator 5
@@ -250,28 +250,57 @@ $(VENV)/.python-tools-installed: $(VENV)/.compat-installed tests/python/requirem
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-## The Python benchmark (bench/python/run.py, figures in bench/README.md): the release wheel in
-## its own venv against the official SDKs in the .venv, one emulator; its MQTT endpoint is on
-## 8883 (the official device SDK's fixed port), so it runs under the fixed-ports lock.
-BENCH_VENV := target/bench-venv
-bench-python: $(VENV)/.python-tools-installed
+## Release builds the Python and Node benchmarks share: the emulator, the wheel installed in
+## $(BENCH_VENV), the Node addon in target/node-release.
+BENCH_ADDON := target/node-release/iothub-twin.linux-x64-gnu.node
+bench-wheel: $(VENV)/.python-tools-installed
 	$(CARGO) build --locked --release -p iothub-twin-emulator
 	rm -rf target/bench-wheels
 	$(VENV)/bin/maturin build --release --locked --quiet -m bindings-python/Cargo.toml -o target/bench-wheels
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-index \
 		target/bench-wheels/*.whl
+
+bench-addon: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
+	$(CARGO) build --locked --release -p iothub-twin-emulator
+	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
+
+## Fleet scale (bench/fleet/run.py, figures in bench/README.md "## Fleet"): FLEET_DEVICES
+## device clients in one process for ours and the official SDKs, Node and Python, then
+## FLEET_BIG of ours idling FLEET_IDLE seconds. MQTT on 8883 (the official SDKs' port): under
+## the fixed-ports lock.
+FLEET_DEVICES ?= 1000
+FLEET_BIG ?= 10000
+FLEET_IDLE ?= 120
+bench-fleet: bench-wheel bench-addon
+	ulimit -n $$(ulimit -Hn) 2>/dev/null || true; \
+	$(FIXED_PORTS) $(VENV)/bin/python bench/fleet/run.py $(RELEASE)/iothub-twin-emulator \
+		$(BENCH_VENV)/bin/python $(VENV)/bin/python $(BENCH_ADDON) \
+		$(FLEET_DEVICES) $(FLEET_BIG) $(FLEET_IDLE)
+
+## Binding overhead (bench/overhead, figures in bench/README.md "## Overhead"): one device,
+## sequential reported patches through the raw generator, the Rust DeviceClient, the Python and
+## the Node package, one emulator on free ports, OVERHEAD_SECONDS each.
+OVERHEAD_SECONDS ?= 5
+bench-overhead: bench-wheel bench-addon
+	$(CARGO) build --locked --release -p iothub-twin-bench --bin overhead
+	$(RELEASE)/overhead $(RELEASE)/iothub-twin-emulator $(OVERHEAD_SECONDS) $(BENCH_VENV)/bin/python \
+		$(BENCH_ADDON)
+
+## The Python benchmark (bench/python/run.py, figures in bench/README.md): the release wheel in
+## its own venv against the official SDKs in the .venv, one emulator; its MQTT endpoint is on
+## 8883 (the official device SDK's fixed port), so it runs under the fixed-ports lock.
+BENCH_VENV := target/bench-venv
+bench-python: bench-wheel
 	$(FIXED_PORTS) $(VENV)/bin/python bench/python/run.py \
 		$(RELEASE)/iothub-twin-emulator $(BENCH_VENV)/bin/python $(VENV)/bin/python 5
 
 ## The Node benchmark (bench/node, figures in bench/README.md): iothub-twin's release addon against
 ## the official azure-iot-device-mqtt / azure-iothub on one release emulator. The official device
 ## SDK only connects to port 8883, so the run holds the fixed-ports lock.
-bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
-	$(CARGO) build --locked --release -p iothub-twin-emulator
-	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
+bench-node: bench-addon
 	$(FIXED_PORTS) node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
-		target/node-release/iothub-twin.linux-x64-gnu.node 5
+		$(BENCH_ADDON) 5
 
 ## Security suite (emulator/tests/security.rs): every attack against the emulator
 ## binary logging at trace, then its log and the clients' searched for every secret used. It is

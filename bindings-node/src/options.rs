@@ -1,6 +1,8 @@
 //! Option objects (`#[napi(object)]`) and their translation into the core's options: every
 //! default and rule is the core's (`Default`, `validate`); only names and units change here.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use iothub_twin::device::Transport;
 use iothub_twin::options::seconds;
 use iothub_twin::proxy::ProxyOptions;
@@ -76,8 +78,22 @@ impl std::fmt::Debug for DeviceOptions {
     }
 }
 
+/// The last CA text a client was given. A process's clients nearly always pass the same text
+/// (with `NODE_EXTRA_CA_CERTS`, Node's roots plus the extra file, ~220 KB), which each client's
+/// options would otherwise hold a copy of.
+static LAST_CA: Mutex<Option<Arc<str>>> = Mutex::new(None);
+
 fn trust(ca: Option<String>) -> Trust {
-    ca.map_or(Trust::System, Trust::Pem)
+    let Some(ca) = ca else {
+        return Trust::System;
+    };
+    let mut last = LAST_CA.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(shared) = last.as_ref().filter(|shared| ***shared == *ca) {
+        return Trust::Shared(shared.clone());
+    }
+    let shared: Arc<str> = ca.into();
+    *last = Some(shared.clone());
+    Trust::Shared(shared)
 }
 
 impl DeviceOptions {

@@ -8,6 +8,7 @@ pub mod proxy;
 pub mod retry;
 pub mod service;
 pub mod tls;
+mod tls_cache;
 pub mod topics;
 pub mod twin;
 

@@ -219,8 +219,16 @@ impl Driver {
                 self.refusals = 0;
                 self.phase = Phase::Subscribing;
                 // Re-subscribe on every connection: never rely on the hub's session.
-                let filters = [TWIN_RESPONSES, DESIRED_PATCHES]
-                    .map(|f| SubscribeFilter::new(f.to_owned(), QoS::AtLeastOnce));
+                // Twin responses at QoS 0, as the Node SDK subscribes: a lost response is covered
+                // by resending the request on the next connection, and at QoS 1 every response
+                // cost a PUBACK (a packet, a TLS record and a write each way to the hub's
+                // bookkeeping) on the round trip. Desired pushes stay at QoS 1 so the hub keeps
+                // them for the session.
+                let filters = [
+                    (TWIN_RESPONSES, QoS::AtMostOnce),
+                    (DESIRED_PATCHES, QoS::AtLeastOnce),
+                ]
+                .map(|(f, qos)| SubscribeFilter::new(f.to_owned(), qos));
                 if self.mqtt.try_subscribe_many(filters).is_err() {
                     tracing::warn!("could not queue the SUBSCRIBE");
                 }

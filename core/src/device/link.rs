@@ -161,7 +161,7 @@ impl Link {
             (Secret::X509, Some(certificate)) => Some(certificate),
             _ => None,
         };
-        let tls = crate::tls::client_config(&self.options.trust, &[], certificate)?;
+        let tls = crate::tls_cache::shared_client_config(&self.options.trust, &[], certificate)?;
         let mut options = match self.options.transport {
             Transport::Mqtt => {
                 let mut options = MqttOptions::new(
@@ -202,6 +202,9 @@ impl Link {
         options
             .set_keep_alive(self.options.keep_alive)
             .set_clean_session(false)
+            // QoS 1 publishes in flight: the core publishes at QoS 0 only, and rumqttc keeps a
+            // slot per possible one (~65 B each, 100 by default) in every connection.
+            .set_inflight(8)
             .set_max_packet_size(256 * 1024 + 1024, 256 * 1024 + 1024)
             .set_credentials(self.username(), password);
         Ok(options)

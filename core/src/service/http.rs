@@ -10,7 +10,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 
 use super::ServiceClientOptions;
-use crate::tls::client_config;
+use crate::tls_cache::shared_client_config;
 use crate::{Error, Result};
 
 /// One request, fully built (URL with `api-version`, every header, the body).
@@ -82,7 +82,7 @@ pub(crate) struct ReqwestSender {
 
 impl ReqwestSender {
     pub(crate) fn new(options: &ServiceClientOptions) -> Result<Self> {
-        let tls = client_config(&options.trust, &[b"h2", b"http/1.1"], None)?;
+        let tls = shared_client_config(&options.trust, &[b"h2", b"http/1.1"], None)?;
         let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
             .connect_timeout(options.connect_timeout);
