@@ -14,16 +14,17 @@ COMPAT := tests/compat
 
 .PHONY: test demo fmt-check clippy ring-only rust-test doc tools compat bench fuzz
 .PHONY: reliability soak soak-crash
-.PHONY: python python-module bench-python
-.PHONY: node node-build bench-node
+.PHONY: python python-module bench-python bench-wheel bench-addon bench-fleet bench-overhead
+.PHONY: node node-build bench-node node-packaged
 .PHONY: security load soak-sec
 .PHONY: schemathesis soak-fuzz
+.PHONY: explorer
 
 ## make test: everything that exists, from a fresh clone (CI runs exactly this).
 ## It ends with one "N passed, N failed" line summing every suite's results: cargo's
 ## "test result:" lines, pytest's closing "== N passed, N failed in Xs ==" line and node's TAP
 ## "# pass N" / "# fail N" lines.
-test: fmt-check clippy ring-only rust-test doc compat python node schemathesis fuzz reliability load
+test: fmt-check clippy ring-only rust-test doc compat python node node-packaged schemathesis fuzz reliability load explorer
 	@cat $(LOGS)/*.log | awk '/^test result:/ { p += $$4; f += $$6 } \
 		/^=+ ([0-9]+ [a-z]+, )*[0-9]+ [a-z]+ in [0-9.]+s/ { \
 			for (i = 2; i <= NF; i++) { \
@@ -103,11 +104,18 @@ soak-fuzz:
 ## Tools for the official-SDK compatibility tests: a .venv with azure-iot-hub, azure-iot-device
 ## and pytest, and azure-iothub, azure-iot-device, azure-iot-device-mqtt in
 ## tests/compat/node_modules. Stamp files make a second run a no-op.
-tools: $(VENV)/.compat-installed $(COMPAT)/node_modules/.package-lock.json
+tools: $(VENV)/.compat-installed $(COMPAT)/node_modules/.package-lock.json $(VENV)/.explorer-installed
 
 $(VENV)/.compat-installed: $(COMPAT)/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(COMPAT)/requirements.txt
+	touch $@
+
+## The explorer's browser test: Debian's chromium (Playwright drives it; no browser download)
+## and the Playwright Python package in the same .venv.
+$(VENV)/.explorer-installed: tests/explorer/requirements.txt $(VENV)/.compat-installed
+	command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/explorer/requirements.txt
 	touch $@
 
 $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package.json $(COMPAT)/package-lock.json
@@ -137,6 +145,17 @@ compat: tools
 	if [ $$nd -eq 124 ]; then echo "compat: node --test timed out after $(COMPAT_TIMEOUT)s"; fi; \
 	if [ $$py -ne 0 ] || [ $$nd -ne 0 ]; then echo "compat: pytest exit $$py, node --test exit $$nd"; exit 1; fi
 
+## The explorer page in a real browser (tests/explorer): Playwright for Python drives Debian's
+## chromium against the emulator binary (free ports, in memory); screenshots of each step go to
+## target/explorer-screenshots/.
+EXPLORER_TIMEOUT ?= 300
+explorer: tools
+	@mkdir -p $(LOGS) target/explorer-screenshots
+	$(CARGO) build --locked -p iothub-twin-emulator
+	IOTHUB_TWIN_EMULATOR=$(CURDIR)/target/$(CARGO_BUILD_TARGET)/debug/iothub-twin-emulator \
+		timeout -k 10 $(EXPLORER_TIMEOUT) $(VENV)/bin/python -m pytest -v --color=no \
+		-p no:cacheprovider tests/explorer 2>&1 | tee $(LOGS)/explorer.log
+
 ## The Node package (bindings-node, tests/node): npm ci (stamp), a debug `napi build --platform`,
 ## drift check of the generated native index.js/index.d.ts, `tsc --noEmit` over the facade's
 ## hand-written types and a usage file, the error-mapping unit tests, the npm pack + install check, then `node --test`
@@ -160,11 +179,25 @@ node: node-build
 	tests/node/pack_install.sh
 	timeout -k 10 $(NODE_TIMEOUT) node --test --test-reporter=tap tests/node/ 2>&1 | tee $(LOGS)/node.log
 
+## The npm packages as a new user gets them (tests/node/packaged/fixtures_install.js): a fresh
+## copy of the repository, `npm install` of bindings-node and emulator/npm into fresh projects
+## from the source trees (their install scripts build with cargo: dev profile, this target dir)
+## and from `npm pack` tarballs; the README's "Testing your twin app" examples under node:test
+## (ours and the official SDKs, on the fixed ports under their lock), a mocha and a jest test
+## installed in the project; no emulator outlives a runner stopped by Ctrl-C or SIGKILL.
+NODE_PACKAGED_TIMEOUT ?= 900
+node-packaged:
+	@mkdir -p $(LOGS)
+	$(CARGO) build --locked -p iothub-twin-emulator
+	timeout -k 10 $(NODE_PACKAGED_TIMEOUT) node --test --test-reporter=tap \
+		tests/node/packaged/fixtures_install.js 2>&1 | tee $(LOGS)/node-packaged.log
+	@grep -q '^# pass [1-9]' $(LOGS)/node-packaged.log || { echo "node-packaged: no test passed"; exit 1; }
+
 ## make bench: release builds, then every benchmark (figures go in bench/README.md by hand).
 ## service_client also runs the official Python service SDK (from the .venv `make tools` makes);
 ## mqtt_twin needs mosquitto (the raw-MQTT baseline), installed here when missing.
 RELEASE := target/$(CARGO_BUILD_TARGET)/release
-bench: $(VENV)/.compat-installed bench-python bench-node
+bench: $(VENV)/.compat-installed bench-python bench-node bench-overhead bench-fleet
 	command -v mosquitto >/dev/null || (apt-get update && apt-get install -y mosquitto)
 	$(CARGO) build --locked --release -p iothub-twin-emulator -p iothub-twin-bench
 	$(RELEASE)/rest_patch $(RELEASE)/iothub-twin-emulator 5
@@ -196,7 +229,9 @@ soak-crash:
 ## The Python package (bindings-python): `python-module` builds it into the .venv (maturin
 ## develop, dev profile, sharing the target dir); `python` then runs tests/python against the
 ## emulator binary (sync and aio clients, exceptions, exit/Ctrl-C, the guide's samples, pip and
-## wheel installs into fresh venvs) and stubtest on the hand-written stubs of the native module.
+## wheel installs into fresh venvs, iothub_twin.testing and its pytest plugin, the README's
+## "Testing your twin app" examples from fresh venvs with the emulator's wheel) and stubtest on
+## the hand-written stubs of the native module.
 PYTHON_TIMEOUT ?= 900
 python: python-module
 	@mkdir -p $(LOGS)
@@ -215,28 +250,57 @@ $(VENV)/.python-tools-installed: $(VENV)/.compat-installed tests/python/requirem
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-## The Python benchmark (bench/python/run.py, figures in bench/README.md): the release wheel in
-## its own venv against the official SDKs in the .venv, one emulator; its MQTT endpoint is on
-## 8883 (the official device SDK's fixed port), so it runs under the fixed-ports lock.
-BENCH_VENV := target/bench-venv
-bench-python: $(VENV)/.python-tools-installed
+## Release builds the Python and Node benchmarks share: the emulator, the wheel installed in
+## $(BENCH_VENV), the Node addon in target/node-release.
+BENCH_ADDON := target/node-release/iothub-twin.linux-x64-gnu.node
+bench-wheel: $(VENV)/.python-tools-installed
 	$(CARGO) build --locked --release -p iothub-twin-emulator
 	rm -rf target/bench-wheels
 	$(VENV)/bin/maturin build --release --locked --quiet -m bindings-python/Cargo.toml -o target/bench-wheels
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-index \
 		target/bench-wheels/*.whl
+
+bench-addon: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
+	$(CARGO) build --locked --release -p iothub-twin-emulator
+	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
+
+## Fleet scale (bench/fleet/run.py, figures in bench/README.md "## Fleet"): FLEET_DEVICES
+## device clients in one process for ours and the official SDKs, Node and Python, then
+## FLEET_BIG of ours idling FLEET_IDLE seconds. MQTT on 8883 (the official SDKs' port): under
+## the fixed-ports lock.
+FLEET_DEVICES ?= 1000
+FLEET_BIG ?= 10000
+FLEET_IDLE ?= 120
+bench-fleet: bench-wheel bench-addon
+	ulimit -n $$(ulimit -Hn) 2>/dev/null || true; \
+	$(FIXED_PORTS) $(VENV)/bin/python bench/fleet/run.py $(RELEASE)/iothub-twin-emulator \
+		$(BENCH_VENV)/bin/python $(VENV)/bin/python $(BENCH_ADDON) \
+		$(FLEET_DEVICES) $(FLEET_BIG) $(FLEET_IDLE)
+
+## Binding overhead (bench/overhead, figures in bench/README.md "## Overhead"): one device,
+## sequential reported patches through the raw generator, the Rust DeviceClient, the Python and
+## the Node package, one emulator on free ports, OVERHEAD_SECONDS each.
+OVERHEAD_SECONDS ?= 5
+bench-overhead: bench-wheel bench-addon
+	$(CARGO) build --locked --release -p iothub-twin-bench --bin overhead
+	$(RELEASE)/overhead $(RELEASE)/iothub-twin-emulator $(OVERHEAD_SECONDS) $(BENCH_VENV)/bin/python \
+		$(BENCH_ADDON)
+
+## The Python benchmark (bench/python/run.py, figures in bench/README.md): the release wheel in
+## its own venv against the official SDKs in the .venv, one emulator; its MQTT endpoint is on
+## 8883 (the official device SDK's fixed port), so it runs under the fixed-ports lock.
+BENCH_VENV := target/bench-venv
+bench-python: bench-wheel
 	$(FIXED_PORTS) $(VENV)/bin/python bench/python/run.py \
 		$(RELEASE)/iothub-twin-emulator $(BENCH_VENV)/bin/python $(VENV)/bin/python 5
 
 ## The Node benchmark (bench/node, figures in bench/README.md): iothub-twin's release addon against
 ## the official azure-iot-device-mqtt / azure-iothub on one release emulator. The official device
 ## SDK only connects to port 8883, so the run holds the fixed-ports lock.
-bench-node: $(COMPAT)/node_modules/.package-lock.json $(NODE_DIR)/node_modules/.package-lock.json
-	$(CARGO) build --locked --release -p iothub-twin-emulator
-	cd $(NODE_DIR) && npx napi build --platform --release --output-dir ../target/node-release
+bench-node: bench-addon
 	$(FIXED_PORTS) node bench/node/run.js $(RELEASE)/iothub-twin-emulator \
-		target/node-release/iothub-twin.linux-x64-gnu.node 5
+		$(BENCH_ADDON) 5
 
 ## Security suite (emulator/tests/security.rs): every attack against the emulator
 ## binary logging at trace, then its log and the clients' searched for every secret used. It is

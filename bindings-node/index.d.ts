@@ -25,6 +25,11 @@ export declare class DeviceClient {
    */
   patchTwinReportedProperties(patch: any): Promise<number>
   /**
+   * Replaces the SAS token of a client made from one and reconnects with it at once,
+   * keeping the desired subscription (the core checks the token).
+   */
+  updateSasToken(token: string): Promise<void>
+  /**
    * Calls `onDesired({patch, desired})` for every desired-property change (from `connect`
    * on: changes before the first `watch` are held for it; after a reconnect, one patch with
    * what changed meanwhile) and `onState(state)` for every connection-state change, until
@@ -72,6 +77,11 @@ export declare class ServiceClient {
   /** A client for the hub of a service connection string (`HostName` may carry a port). */
   static fromConnectionString(connectionString: string, options?: ServiceOptions | undefined | null): ServiceClient
   /**
+   * A client for a service SAS token (`SharedAccessSignature sr=<host>&…&skn=<policy>`); the
+   * hub is its `sr`.
+   */
+  static fromSharedAccessSignature(sharedAccessSignature: string, options?: ServiceOptions | undefined | null): ServiceClient
+  /**
    * A client for hub `hostName` that signs every request with `getToken(scope)`'s token
    * (`scope` is `https://iothubs.azure.net/.default`), e.g. a Microsoft Entra credential.
    */
@@ -107,6 +117,32 @@ export declare class ServiceClient {
    * on the last page).
    */
   query(sql: string, pageSize?: number | undefined | null, continuationToken?: string | undefined | null): Promise<{ items: any[], type: string | null, continuationToken: string | null }>
+  /** `PUT /devices/{deviceId}` with `If-Match: etag` (`*` when absent): updates a device. */
+  updateDevice(device: any, etag?: string | undefined | null): Promise<any>
+  /** `GET /devices?top=`: device identities. */
+  listDevices(top?: number | undefined | null): Promise<any[]>
+  /** `GET /devices/{deviceId}/modules/{moduleId}`. */
+  getModule(deviceId: string, moduleId: string): Promise<any>
+  /** `PUT /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag`: updates a module. */
+  updateModule(module: any, etag?: string | undefined | null): Promise<any>
+  /** `DELETE /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag` (`*` when absent). */
+  deleteModule(deviceId: string, moduleId: string, etag?: string | undefined | null): Promise<void>
+  /** `GET /devices/{deviceId}/modules`. */
+  listModules(deviceId: string): Promise<any[]>
+  /** `PUT /configurations/{id}`: creates a configuration. */
+  createConfiguration(configuration: any): Promise<any>
+  /** `GET /configurations/{id}`. */
+  getConfiguration(configurationId: string): Promise<any>
+  /** `GET /configurations?top=N`. */
+  getConfigurations(top?: number | undefined | null): Promise<any[]>
+  /** `PUT /configurations/{id}` with `If-Match: etag` (`*` when absent). */
+  updateConfiguration(configuration: any, etag?: string | undefined | null): Promise<any>
+  /** `DELETE /configurations/{id}` with `If-Match: etag` (`*` when absent). */
+  deleteConfiguration(configurationId: string, etag?: string | undefined | null): Promise<void>
+  /** `POST /configurations/testQueries`. */
+  testConfigurationQueries(input: any): Promise<any>
+  /** `GET /statistics/devices`. */
+  getDeviceRegistryStatistics(): Promise<any>
 }
 export type JsServiceClient = ServiceClient
 
@@ -180,10 +216,24 @@ export interface DeviceOptions {
   sasTokenTtlSecs?: number
   /** `false`: no reconnecting after a lost connection; the client then fails (default true). */
   connectionRetry?: boolean
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string
 }
+
+/** A device token: `sr={host}/devices/{deviceId}` signed with the device key. */
+export declare function deviceSharedAccessSignature(host: string, deviceId: string, key: string, expiry: number): SharedAccessSignatureFields
 
 /** `patch` merged into `document` (RFC 7386, as IoT Hub applies twin patches), by the core. */
 export declare function mergePatch(document: object, patch: object): any
+
+/** The fields of a SAS token (`SharedAccessSignature sr=…&sig=…&se=…[&skn=…]`). */
+export declare function parseSharedAccessSignature(text: string): SharedAccessSignatureFields
+
+/**
+ * The REST `api-version` the core's service client speaks (azure-iothub's
+ * `versionQueryString`).
+ */
+export declare function serviceApiVersion(): string
 
 /** How a service client connects. Durations are seconds. */
 export interface ServiceOptions {
@@ -193,4 +243,23 @@ export interface ServiceOptions {
   timeoutSecs?: number
   /** Appended to the `User-Agent` header. */
   productInfo?: string
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string
+}
+
+/** A service token: `sr={host}` signed with the policy `keyName`'s key. */
+export declare function serviceSharedAccessSignature(host: string, keyName: string, key: string, expiry: number): SharedAccessSignatureFields
+
+/** A SAS token's fields as they appear in it (percent-encoded), plus the whole token. */
+export interface SharedAccessSignatureFields {
+  /** The resource (`sr`), percent-encoded. */
+  sr: string
+  /** The signature (`sig`), percent-encoded. */
+  sig: string
+  /** The expiry (`se`), Unix seconds. */
+  se: number
+  /** The policy name (`skn`), for service tokens. */
+  skn?: string
+  /** The whole token. */
+  token: string
 }

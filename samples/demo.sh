@@ -26,6 +26,9 @@ echo "== 2. The local IoT Hub emulator"
 mkfifo "$work/ready"
 "$target/iothub-twin-emulator" --data-dir "$work/data" --https-port 0 --mqtt-port 0 \
     --device myDeviceId --device pyDevice --device fw1 --device fw2 --device fw3 \
+    --configuration-interval 1s \
+    --device py-line1 --device py-line2 --device node-line1 --device node-line2 \
+    --device rs-line1 --device rs-line2 \
     >"$work/ready" 2>"$work/emulator.log" &
 emulator_pid=$!
 read -r ready <"$work/ready"
@@ -83,7 +86,15 @@ NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" IOTHUB_CONNECTION_STRING="
     node samples/node/AddTagsAndQuery.js | sed -e 's/^/[node back-end] /'
 
 echo
-echo "== 6. A fleet firmware rollout with a scheduled twin-update job, in each language"
+echo "== 6. Automatic device configurations: a plant-wide telemetry interval and a higher-priority"
+echo "==    one for a test ring; devices read the winning values, the back end reads the metrics"
+"$target/configurations" "$service_cs" "$ca" \
+    "$(field '["devices"]["rs-line1"]')" "$(field '["devices"]["rs-line2"]')" rs | sed -e 's/^/[rust] /'
+.venv/bin/python -u samples/python/configurations_app.py "$service_cs" \
+    "$(field '["devices"]["py-line1"]')" "$(field '["devices"]["py-line2"]')" py | sed -e 's/^/[python] /'
+NODE_PATH="$work/node_path" NODE_EXTRA_CA_CERTS="$ca" node samples/node/Configurations.js "$service_cs" \
+    "$(field '["devices"]["node-line1"]')" "$(field '["devices"]["node-line2"]')" node | sed -e 's/^/[node] /'
+echo "== 7. A fleet firmware rollout with a scheduled twin-update job, in each language"
 echo "   (samples/*/firmware_rollout: bulk-tag plant Redmond43, one job, follow it and a GROUP BY"
 echo "   over properties.reported.firmware.status until every device reports done)"
 fleet=("$(field '["devices"]["fw1"]')" "$(field '["devices"]["fw2"]')" "$(field '["devices"]["fw3"]')")

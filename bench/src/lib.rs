@@ -6,84 +6,65 @@ pub mod mosquitto;
 pub mod probe;
 pub mod raw;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use serde_json::Value;
+use iothub_twin_test_support::{EmulatorProcess, Launch, ReadyLine};
 
 /// The emulator release binary running with a durable data dir in a temporary directory (or
-/// `--in-memory`).
+/// `--in-memory`), started by the one launcher of `iothub-twin-test-support`.
 #[derive(Debug)]
 pub struct Emulator {
-    child: Child,
-    /// The parsed JSON ready line.
-    pub ready: Value,
+    process: EmulatorProcess,
     _dir: tempfile::TempDir,
 }
 
 impl Emulator {
     /// Starts `binary` on free ports with `--device` for each of `devices`; waits for the ready
-    /// line.
+    /// line. The emulator logs (warnings) to this process's stderr.
     pub fn start(binary: &str, devices: &[String], in_memory: bool) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let mut command = Command::new(binary);
-        command
-            .args(["--https-port", "0", "--mqtt-port", "0", "--data-dir"])
-            .arg(dir.path().join("data"));
+        let mut launch = Launch::new(binary)
+            .free_ports()
+            .data_dir(&dir.path().join("data"))
+            .devices(devices)
+            .inherit_stderr();
         if in_memory {
-            command.arg("--in-memory");
+            launch = launch.args(["--in-memory"]);
         }
-        for device in devices {
-            command.args(["--device", device]);
-        }
-        let mut child = command
-            .env("IOTHUB_TWIN_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("starting {binary}"))?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-        let ready = serde_json::from_str(&line).with_context(|| format!("ready line {line:?}"))?;
-        Ok(Self {
-            child,
-            ready,
-            _dir: dir,
-        })
+        let process = launch.try_start().map_err(anyhow::Error::msg)?;
+        Ok(Self { process, _dir: dir })
+    }
+
+    /// The ready line.
+    pub fn ready(&self) -> &ReadyLine {
+        &self.process.ready
     }
 
     /// The emulator's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// The MQTT port from the ready line.
     pub fn mqtt_port(&self) -> anyhow::Result<u16> {
-        let port = self.ready["mqtt_port"].as_u64().context("mqtt_port")?;
-        Ok(u16::try_from(port)?)
+        Ok(self.process.ready.mqtt_port)
     }
 
     /// The CA certificate (PEM) the emulator's server certificate chains to.
     pub fn ca_pem(&self) -> anyhow::Result<String> {
-        let path = self.ready["ca_cert"].as_str().context("ca_cert")?;
-        Ok(std::fs::read_to_string(path)?)
+        Ok(std::fs::read_to_string(&self.process.ready.ca_cert)?)
     }
 
     /// The connection string of `device` (one of the `--device` ids).
     pub fn device_connection_string(&self, device: &str) -> anyhow::Result<&str> {
-        self.ready["devices"][device]
-            .as_str()
+        self.process
+            .ready
+            .devices
+            .get(device)
+            .map(String::as_str)
             .with_context(|| format!("no connection string for {device}"))
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

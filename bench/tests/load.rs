@@ -120,9 +120,7 @@ async fn desired_fan_out_to_a_connected_fleet() {
     let fleet = Fleet::connect(&emulator, &ids, &ca).await;
     let setup_seconds = setup.elapsed().as_secs_f64();
     let service = ServiceClient::from_connection_string(
-        emulator.ready["service_connection_string"]
-            .as_str()
-            .unwrap(),
+        &emulator.ready().service_connection_string,
         ServiceClientOptions {
             trust: Trust::Pem(ca),
             ..ServiceClientOptions::default()

@@ -4,6 +4,7 @@
 // Reconnects, resync after a reconnect, SAS renewal and deadlines are the core's; this file
 // only keeps the official object shapes and events.
 
+const fs = require('node:fs');
 const { EventEmitter } = require('node:events');
 const native = require('../index.js');
 const { callbackOrPromise } = require('./callbacks');
@@ -20,10 +21,24 @@ MqttWs.transportName = 'mqttWs';
 function transportName(transportCtor) {
   if (transportCtor === undefined || transportCtor === Mqtt) return 'mqtt';
   if (transportCtor === MqttWs) return 'mqttWs';
-  throw argumentError('transportCtor must be Mqtt or MqttWs (from iothub-twin)');
+  // azure-iot-device-mqtt's own classes, so `require('azure-iot-device-mqtt').Mqtt` works too.
+  if (typeof transportCtor === 'function' && transportCtor.name === 'Mqtt') return 'mqtt';
+  if (typeof transportCtor === 'function' && transportCtor.name === 'MqttWs') return 'mqttWs';
+  throw argumentError('transportCtor must be Mqtt or MqttWs (iothub-twin covers device twins over MQTT)');
 }
 
 const DESIRED = 'properties.desired';
+
+/**
+ * The proxy URL of a `webSocketAgent` (https-proxy-agent's `HttpsProxyAgent`, which keeps it
+ * as `agent.proxy`): the core tunnels through that proxy itself, so the agent is not called.
+ */
+function proxyUrlOf(agent) {
+  const url = agent && agent.proxy;
+  if (url && typeof url.href === 'string') return url.href;
+  if (typeof url === 'string') return url;
+  throw argumentError('mqtt.webSocketAgent must be a proxy agent with a proxy URL (https-proxy-agent\'s HttpsProxyAgent); or give setOptions({ proxy: "http://user:pass@host:port" })');
+}
 
 /** Pre-order walk of a patch: [path, value] for every member at every depth. */
 function* paths(value, prefix) {
@@ -133,7 +148,7 @@ class Client extends EventEmitter {
   /** A client for a device or module connection string; `transportCtor` is Mqtt or MqttWs. */
   static fromConnectionString(connStr, transportCtor) {
     if (typeof connStr !== 'string' || connStr === '') throw argumentError('connStr must be a non-empty string');
-    return new Client({ connectionString: connStr }, transportCtor);
+    return new this({ connectionString: connStr }, transportCtor);
   }
 
   /** A client for a SAS token (`SharedAccessSignature sr=<host>/devices/<id>&sig=…&se=…`). */
@@ -141,30 +156,64 @@ class Client extends EventEmitter {
     if (typeof sharedAccessSignature !== 'string' || sharedAccessSignature === '') {
       throw argumentError('sharedAccessSignature must be a non-empty string');
     }
-    return new Client({ sharedAccessSignature }, transportCtor);
+    return new this({ sharedAccessSignature }, transportCtor);
+  }
+
+  /**
+   * Replaces the SAS token of a client made with `fromSharedAccessSignature` (or a connection
+   * string holding one) and, when open, reconnects with it at once keeping the twin's
+   * subscription. Resolves `{ type: 'SharedAccessSignatureUpdated', needToReconnect }`.
+   */
+  updateSharedAccessSignature(sharedAccessSignature, done) {
+    return callbackOrPromise(done, async () => {
+      if (typeof sharedAccessSignature !== 'string' || sharedAccessSignature === '') {
+        throw argumentError('sharedAccessSignature must be a non-empty string');
+      }
+      if (this._opening) await this._opening.catch(() => {});
+      const client = this._native;
+      if (client) await client.updateSasToken(sharedAccessSignature);
+      else if (this._credential.sharedAccessSignature !== undefined) this._credential = { sharedAccessSignature };
+      else throw argumentError('only a client made from a shared access signature takes a new one');
+      return { type: 'SharedAccessSignatureUpdated', needToReconnect: Boolean(client) };
+    });
   }
 
   /**
    * Options for the next `open`: `ca` (PEM to trust instead of the default roots), `cert` and
-   * `key` (X.509), and beyond the official SDK `gatewayHostName` (`host:port` to connect to),
+   * `key` (X.509) or `certFile` and `keyFile` (their paths), `tokenRenewal`
+   * (`tokenValidTimeInSeconds`: each SAS token's lifetime; the core renews at 80 % of it
+   * rather than at `tokenRenewalMarginInSeconds` before expiry), and beyond the official SDK `gatewayHostName` (`host:port` to connect to),
    * `modelId`, `productInfo`, `keepalive` (s), `operationTimeoutSecs`, `sasTokenTtlSecs`,
-   * `connectionRetry` (false: no reconnecting after a lost connection).
+   * `connectionRetry` (false: no reconnecting after a lost connection), `proxy` (an HTTP
+   * CONNECT proxy URL; `mqtt.webSocketAgent`'s proxy is taken the same way; default
+   * `HTTPS_PROXY`).
    */
   setOptions(options, done) {
-    return callbackOrPromise(done, async () => {
-      if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
-      const o = this._options;
-      if (options.ca !== undefined) o.ca = pem(options.ca);
-      if (options.cert !== undefined) o.cert = pem(options.cert);
-      if (options.key !== undefined) o.key = pem(options.key);
-      if (options.gatewayHostName !== undefined) o.endpoint = String(options.gatewayHostName);
-      if (options.modelId !== undefined) o.modelId = String(options.modelId);
-      if (options.productInfo !== undefined) o.productInfo = String(options.productInfo);
-      if (options.keepalive !== undefined) o.keepAliveSecs = Number(options.keepalive);
-      if (options.operationTimeoutSecs !== undefined) o.operationTimeoutSecs = Number(options.operationTimeoutSecs);
-      if (options.sasTokenTtlSecs !== undefined) o.sasTokenTtlSecs = Number(options.sasTokenTtlSecs);
-      if (options.connectionRetry !== undefined) o.connectionRetry = Boolean(options.connectionRetry);
-    }, () => []);
+    return callbackOrPromise(done, async () => this._applyOptions(options),
+      () => [{ type: 'TransportConfigured' }], () => ({ type: 'TransportConfigured' }));
+  }
+
+  /** setOptions' work, synchronous (also used by `fromAuthenticationProvider`). */
+  _applyOptions(options) {
+    if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
+    const o = this._options;
+    if (options.ca !== undefined) o.ca = pem(options.ca);
+    if (options.cert !== undefined) o.cert = pem(options.cert);
+    if (options.key !== undefined) o.key = pem(options.key);
+    if (options.certFile !== undefined) o.cert = fs.readFileSync(options.certFile, 'utf8');
+    if (options.keyFile !== undefined) o.key = fs.readFileSync(options.keyFile, 'utf8');
+    if (options.passphrase !== undefined) throw argumentError('encrypted private keys (passphrase) are not supported: give the key unencrypted');
+    if (options.clientCertEngine !== undefined) throw argumentError('clientCertEngine (OpenSSL engines) is not supported: TLS is rustls');
+    if (options.mqtt && options.mqtt.webSocketAgent !== undefined) o.proxy = proxyUrlOf(options.mqtt.webSocketAgent);
+    if (options.proxy !== undefined) o.proxy = String(options.proxy);
+    if (options.tokenRenewal !== undefined) o.sasTokenTtlSecs = Number(options.tokenRenewal.tokenValidTimeInSeconds);
+    if (options.gatewayHostName !== undefined) o.endpoint = String(options.gatewayHostName);
+    if (options.modelId !== undefined) o.modelId = String(options.modelId);
+    if (options.productInfo !== undefined) o.productInfo = String(options.productInfo);
+    if (options.keepalive !== undefined) o.keepAliveSecs = Number(options.keepalive);
+    if (options.operationTimeoutSecs !== undefined) o.operationTimeoutSecs = Number(options.operationTimeoutSecs);
+    if (options.sasTokenTtlSecs !== undefined) o.sasTokenTtlSecs = Number(options.sasTokenTtlSecs);
+    if (options.connectionRetry !== undefined) o.connectionRetry = Boolean(options.connectionRetry);
   }
 
   /** Connects (once connected and subscribed it resolves; `connect` is emitted). */

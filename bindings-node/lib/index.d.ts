@@ -31,7 +31,8 @@ export declare class Mqtt {
 export declare class MqttWs {
   static readonly transportName: 'mqttWs';
 }
-export type TransportCtor = typeof Mqtt | typeof MqttWs;
+/** Also azure-iot-device-mqtt's own `Mqtt` / `MqttWs` classes (taken by name). */
+export type TransportCtor = typeof Mqtt | typeof MqttWs | (new (...args: any[]) => any);
 
 /** PEM text, a Buffer of it, or several. */
 export type Pem = string | Buffer | Array<string | Buffer>;
@@ -58,6 +59,29 @@ export interface DeviceClientOptions {
   sasTokenTtlSecs?: number;
   /** `false`: no reconnecting after a lost connection; the client then fails (default true). */
   connectionRetry?: boolean;
+  /** Paths of the PEM certificate chain and key (read at `setOptions`). */
+  certFile?: string;
+  keyFile?: string;
+  /** As azure-iot-device: each SAS token's lifetime (the core renews at 80 % of it). */
+  tokenRenewal?: { tokenValidTimeInSeconds: number; tokenRenewalMarginInSeconds: number };
+  /** Not supported (refused with an ArgumentError rather than ignored). */
+  passphrase?: never;
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string;
+  /** azure-iot-device's per-transport options; `mqtt.webSocketAgent`'s proxy URL (`agent.proxy`, as https-proxy-agent keeps it) is tunnelled through by the core. */
+  mqtt?: { [key: string]: any };
+  http?: { [key: string]: any };
+  amqp?: { [key: string]: any };
+}
+
+/** Result of `setOptions` (as azure-iot-common's `results.TransportConfigured`). */
+export interface TransportConfigured {
+  type: 'TransportConfigured';
+}
+/** Result of `updateSharedAccessSignature`. */
+export interface SharedAccessSignatureUpdated {
+  type: 'SharedAccessSignatureUpdated';
+  needToReconnect: boolean;
 }
 
 /** Result of `open` (as azure-iot-common's `results.Connected`). */
@@ -97,8 +121,13 @@ export declare class DeviceTwin extends EventEmitter {
 export declare class Client extends EventEmitter {
   static fromConnectionString(connStr: string, transportCtor: TransportCtor): Client;
   static fromSharedAccessSignature(sharedAccessSignature: string, transportCtor: TransportCtor): Client;
-  setOptions(options: DeviceClientOptions, done: (err?: Error | null) => void): void;
-  setOptions(options: DeviceClientOptions): Promise<void>;
+  static fromAuthenticationProvider(authenticationProvider: AuthenticationProvider, transportCtor: TransportCtor): Client;
+  setOptions(options: DeviceClientOptions, done: Callback<TransportConfigured>): void;
+  setOptions(options: DeviceClientOptions): Promise<TransportConfigured>;
+  /** Checked as azure-iot-device does; a policy that never retries turns reconnecting off. */
+  setRetryPolicy(policy: { shouldRetry(err: Error): boolean; nextRetryTimeout(retryCount: number, throttled: boolean): number }): void;
+  updateSharedAccessSignature(sharedAccessSignature: string, done: Callback<SharedAccessSignatureUpdated>): void;
+  updateSharedAccessSignature(sharedAccessSignature: string): Promise<SharedAccessSignatureUpdated>;
   open(done: Callback<Connected>): void;
   open(): Promise<Connected>;
   close(done: Callback<Disconnected>): void;
@@ -111,6 +140,60 @@ export declare class Client extends EventEmitter {
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
+/** A module twin client, as azure-iot-device's `ModuleClient` (`fromEnvironment` is out of scope). */
+export declare class ModuleClient extends Client {
+  static fromConnectionString(connStr: string, transportCtor: TransportCtor): ModuleClient;
+  static fromSharedAccessSignature(sharedAccessSignature: string, transportCtor: TransportCtor): ModuleClient;
+}
+/** `iothub-twin/<version> (<platform>)<productInfo>`. */
+export declare function getUserAgentString(productInfo?: string): Promise<string>;
+export declare function getUserAgentString(productInfo: string | undefined, done: Callback<string>): void;
+export declare function getUserAgentString(done: Callback<string>): void;
+/** azure-iothub's deprecated `Device` model: its defaults with the description merged over them. */
+export declare class Device {
+  constructor(jsonData?: string | DeviceDescription);
+}
+/** `?api-version=…`, the REST api-version the core speaks. */
+export declare function versionQueryString(): string;
+/** azure-iot-device's authentication providers, for `Client.fromAuthenticationProvider`. */
+export interface AuthenticationProvider {}
+export declare class SharedAccessKeyAuthenticationProvider implements AuthenticationProvider {
+  static fromConnectionString(connectionString: string, tokenValidTimeInSeconds?: number, tokenRenewalMarginInSeconds?: number): SharedAccessKeyAuthenticationProvider;
+  setTokenRenewalValues(tokenValidTimeInSeconds: number, tokenRenewalMarginInSeconds?: number): void;
+}
+export declare class SharedAccessSignatureAuthenticationProvider implements AuthenticationProvider {
+  static fromSharedAccessSignature(sharedAccessSignature: string): SharedAccessSignatureAuthenticationProvider;
+  updateSharedAccessSignature(sharedAccessSignature: string): void;
+}
+export declare class X509AuthenticationProvider implements AuthenticationProvider {
+  static fromX509Options(deviceId: string, iotHubHostname: string, x509info: { cert?: Pem; key?: Pem; certFile?: string; keyFile?: string }): X509AuthenticationProvider;
+}
+/** azure-iot-device-mqtt's shortcut: a Client over MQTT. */
+export declare function clientFromConnectionString(connStr: string): Client;
+
+/** A SAS token's fields (percent-encoded, as in the token); `toString()` is the token. */
+export declare class SharedAccessSignature {
+  sr: string;
+  sig: string;
+  se: number;
+  skn?: string;
+  /** A device token for `host`/devices/`deviceId` (azure-iot-device). */
+  static create(host: string, deviceId: string, key: string, expiry: number): SharedAccessSignature;
+  static parse(source: string): SharedAccessSignature;
+  toString(): string;
+}
+/** azure-iothub's `SharedAccessSignature`: a service token for policy `policy`. */
+export declare class ServiceSharedAccessSignature extends SharedAccessSignature {
+  static create(host: string, policy: string, key: string, expiry: number): ServiceSharedAccessSignature;
+  static parse(source: string): ServiceSharedAccessSignature;
+}
+/** azure-iot-common's `ConnectionString` (with azure-iot-device's `createWith…`). */
+export declare const ConnectionString: {
+  parse(source: string, requiredFields?: string[]): { [name: string]: string };
+  createWithSharedAccessKey(hostName: string, deviceId: string, symmetricKey: string): string;
+  createWithX509Certificate(hostName: string, deviceId: string): string;
+};
+
 /** Registry options (extensions of azure-iothub's). */
 export interface RegistryOptions {
   /** Certificates to trust instead of Node's roots + NODE_EXTRA_CA_CERTS. */
@@ -119,6 +202,8 @@ export interface RegistryOptions {
   timeoutSecs?: number;
   /** Appended to the User-Agent header. */
   productInfo?: string;
+  /** An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`). */
+  proxy?: string;
 }
 
 /** An `@azure/identity`-style credential. */
@@ -150,6 +235,39 @@ export interface ModuleDescription {
   [key: string]: any;
 }
 
+/** `content` of a configuration: `properties.desired.<path>` to value (modules content is not supported). */
+export interface ConfigurationContent {
+  deviceContent?: { [path: string]: any };
+  modulesContent?: { [moduleId: string]: { [key: string]: any } };
+  moduleContent?: { [path: string]: any };
+}
+/** Metric queries by name, and their results (counts of twins) as the hub reads them. */
+export interface ConfigurationMetrics {
+  results?: { [name: string]: number };
+  queries?: { [name: string]: string };
+}
+/** An automatic device configuration, as azure-iothub's `Configuration`. */
+export interface Configuration {
+  id: string;
+  schemaVersion?: string;
+  labels?: { [key: string]: string };
+  content?: ConfigurationContent;
+  targetCondition?: string;
+  createdTimeUtc?: string;
+  lastUpdatedTimeUtc?: string;
+  priority?: number;
+  systemMetrics?: ConfigurationMetrics;
+  metrics?: ConfigurationMetrics;
+  etag?: string;
+  [key: string]: any;
+}
+/** `Registry.getRegistryStatistics`'s answer. */
+export interface RegistryStatistics {
+  totalDeviceCount: number;
+  enabledDeviceCount: number;
+  disabledDeviceCount: number;
+}
+
 /** A twin as azure-iothub's `Twin`: its fields, plus `get` and `update`. */
 export declare class Twin {
   deviceId: string;
@@ -172,7 +290,7 @@ export declare class Twin {
 /** A twin query as azure-iothub's `Query`. */
 export declare class Query {
   hasMoreResults: boolean;
-  continuationToken?: string;
+  continuationToken: string | null;
   next(continuationToken: string, done: HttpResponseCallback<any[]>): void;
   next(done: HttpResponseCallback<any[]>): void;
   next(continuationToken?: string): Promise<ResultWithIncomingMessage<any[]>>;
@@ -185,6 +303,7 @@ export declare class Query {
 export declare class Registry {
   static fromConnectionString(connStr: string, options?: RegistryOptions): Registry;
   static fromTokenCredential(hostName: string, tokenCredential: TokenCredential, options?: RegistryOptions): Registry;
+  static fromSharedAccessSignature(sharedAccessSignature: string, options?: RegistryOptions): Registry;
   create(deviceInfo: DeviceDescription, done: HttpResponseCallback<Device>): void;
   create(deviceInfo: DeviceDescription): Promise<ResultWithHttpResponse<Device>>;
   get(deviceId: string, done: HttpResponseCallback<Device>): void;
@@ -207,7 +326,32 @@ export declare class Registry {
   replaceModuleTwin(deviceId: string, moduleId: string, twin: object, etag: string | undefined, done: HttpResponseCallback<Twin>): void;
   replaceModuleTwin(deviceId: string, moduleId: string, twin: object, done: HttpResponseCallback<Twin>): void;
   replaceModuleTwin(deviceId: string, moduleId: string, twin: object, etag?: string): Promise<ResultWithHttpResponse<Twin>>;
+  update(deviceInfo: DeviceDescription, done: HttpResponseCallback<Device>): void;
+  update(deviceInfo: DeviceDescription): Promise<ResultWithHttpResponse<Device>>;
+  list(done: HttpResponseCallback<Device[]>): void;
+  list(): Promise<ResultWithHttpResponse<Device[]>>;
+  getModule(deviceId: string, moduleId: string, done: HttpResponseCallback<any>): void;
+  getModule(deviceId: string, moduleId: string): Promise<ResultWithHttpResponse<any>>;
+  getModulesOnDevice(deviceId: string, done: HttpResponseCallback<any[]>): void;
+  getModulesOnDevice(deviceId: string): Promise<ResultWithHttpResponse<any[]>>;
+  updateModule(module: ModuleDescription, done: HttpResponseCallback<any>): void;
+  updateModule(module: ModuleDescription): Promise<ResultWithHttpResponse<any>>;
+  removeModule(deviceId: string, moduleId: string, done: HttpResponseCallback<void>): void;
+  removeModule(deviceId: string, moduleId: string): Promise<ResultWithHttpResponse<void>>;
   createQuery(sqlQuery: string, pageSize?: number): Query;
+  addConfiguration(configuration: Configuration, done: HttpResponseCallback<Configuration>): void;
+  addConfiguration(configuration: Configuration): Promise<ResultWithHttpResponse<Configuration>>;
+  getConfiguration(configurationId: string, done: HttpResponseCallback<Configuration>): void;
+  getConfiguration(configurationId: string): Promise<ResultWithHttpResponse<Configuration>>;
+  getConfigurations(done: HttpResponseCallback<Configuration[]>): void;
+  getConfigurations(): Promise<ResultWithHttpResponse<Configuration[]>>;
+  updateConfiguration(configuration: Configuration, done: HttpResponseCallback<Configuration>): void;
+  updateConfiguration(configuration: Configuration, forceUpdate: boolean, done: HttpResponseCallback<Configuration>): void;
+  updateConfiguration(configuration: Configuration, forceUpdate?: boolean): Promise<ResultWithHttpResponse<Configuration>>;
+  removeConfiguration(configurationId: string, done: HttpResponseCallback<void>): void;
+  removeConfiguration(configurationId: string): Promise<ResultWithHttpResponse<void>>;
+  getRegistryStatistics(done: HttpResponseCallback<RegistryStatistics>): void;
+  getRegistryStatistics(): Promise<ResultWithHttpResponse<RegistryStatistics>>;
   /** Up to 100 devices in one call; a failed item rejects with an ArgumentError whose `responseBody` is the result. */
   addDevices(devices: DeviceDescription[], done: HttpResponseCallback<BulkRegistryOperationResult>): void;
   addDevices(devices: DeviceDescription[]): Promise<ResultWithHttpResponse<BulkRegistryOperationResult>>;
@@ -280,7 +424,7 @@ export type ErrorCode =
   | 'ERR_INVALID_CONNECTION_STRING' | 'ERR_INVALID_ARGUMENT' | 'ERR_INVALID_TWIN' | 'ERR_CREDENTIAL'
   | 'ERR_CONNECTION' | 'ERR_TIMEOUT' | 'ERR_BAD_REQUEST' | 'ERR_QUOTA_EXCEEDED' | 'ERR_NOT_FOUND'
   | 'ERR_ALREADY_EXISTS' | 'ERR_PRECONDITION_FAILED' | 'ERR_TOO_LARGE' | 'ERR_THROTTLED' | 'ERR_SERVICE'
-  | 'ERR_PROTOCOL' | 'ERR_QUEUE_FULL' | 'ERR_CLIENT_CLOSED';
+  | 'ERR_PROTOCOL' | 'ERR_QUEUE_FULL' | 'ERR_CLIENT_CLOSED' | 'ERR_OUT_OF_SCOPE';
 
 /** An error of this package: the official class name as `name`, plus a stable `code`. */
 export declare class IoTHubTwinError extends Error {

@@ -56,9 +56,13 @@ class Twin {
     return withMessage(done, async () => this._assign(await this._call('getTwin', 'getModuleTwin')));
   }
 
-  /** Merges `patch` (`{tags, properties: {desired}}`) if the twin's `etag` still holds (else InvalidEtagError). */
+  /**
+   * Merges `patch` (`{tags, properties: {desired}}`) if the twin's `etag` still holds (else
+   * InvalidEtagError). As in azure-iothub, the hub's answer is merged into this object: fields
+   * the caller added stay.
+   */
   update(patch, done) {
-    return withMessage(done, async () => this._assign(await this._call('updateTwin', 'updateModuleTwin', patch, this.etag)));
+    return withMessage(done, async () => Object.assign(this, await this._call('updateTwin', 'updateModuleTwin', patch, this.etag)));
   }
 
   _call(deviceMethod, moduleMethod, ...args) {
@@ -79,14 +83,14 @@ class Query {
     Object.defineProperty(this, '_registry', { value: registry, enumerable: false });
     this._sql = sql;
     this._pageSize = pageSize;
-    this.continuationToken = undefined;
+    this.continuationToken = null;
     this.hasMoreResults = true;
   }
 
   async _page(continuationToken) {
     const token = typeof continuationToken === 'string' ? continuationToken : this.continuationToken;
     const page = await this._registry._native.query(this._sql, this._pageSize, token);
-    this.continuationToken = page.continuationToken || undefined;
+    this.continuationToken = page.continuationToken || null;
     this.hasMoreResults = Boolean(page.continuationToken);
     return page.items;
   }
@@ -112,11 +116,20 @@ class Registry {
 
   /**
    * A registry for a service connection string. `options`, beyond the official SDK: `ca` (PEM
-   * to trust instead of the default roots), `timeoutSecs`, `productInfo`.
+   * to trust instead of the default roots), `timeoutSecs`, `productInfo`, `proxy` (an HTTP
+   * CONNECT proxy URL; default `HTTPS_PROXY`).
    */
   static fromConnectionString(connStr, options = {}) {
     requireString('connStr', connStr);
     return Registry._make(() => native.ServiceClient.fromConnectionString(connStr, Registry._options(options)));
+  }
+
+  /** A registry for a service SAS token (`SharedAccessSignature sr=<host>&sig=…&se=…&skn=<policy>`). */
+  static fromSharedAccessSignature(sharedAccessSignature, options = {}) {
+    requireString('sharedAccessSignature', sharedAccessSignature);
+    // The official second argument is a transport constructor; options are ours.
+    const ours = typeof options === 'function' ? {} : options;
+    return Registry._make(() => native.ServiceClient.fromSharedAccessSignature(sharedAccessSignature, Registry._options(ours)));
   }
 
   /**
@@ -136,8 +149,8 @@ class Registry {
     return Registry._make(() => native.ServiceClient.fromTokenProvider(hostName, getToken, Registry._options(options)));
   }
 
-  static _options({ ca, timeoutSecs, productInfo } = {}) {
-    return { ca: trustedCa(ca), timeoutSecs, productInfo };
+  static _options({ ca, timeoutSecs, productInfo, proxy } = {}) {
+    return { ca: trustedCa(ca), timeoutSecs, productInfo, proxy };
   }
 
   static _make(build) {
@@ -217,6 +230,36 @@ class Registry {
     return withHttpResponse(done, async () => new Twin(await this._native.replaceModuleTwin(deviceId, moduleId, plain(twin), etag), this));
   }
 
+  /** Updates a device identity (`{deviceId, status?, authentication?, etag?}`; any etag when absent). */
+  update(deviceInfo, done) {
+    return withHttpResponse(done, () => this._native.updateDevice(deviceInfo, deviceInfo && deviceInfo.etag));
+  }
+
+  /** The device identities (the hub's first page, as azure-iothub). */
+  list(done) {
+    return withHttpResponse(done, () => this._native.listDevices());
+  }
+
+  /** Reads a module identity. */
+  getModule(deviceId, moduleId, done) {
+    return withHttpResponse(done, () => this._native.getModule(deviceId, moduleId));
+  }
+
+  /** The module identities of a device. */
+  getModulesOnDevice(deviceId, done) {
+    return withHttpResponse(done, () => this._native.listModules(deviceId));
+  }
+
+  /** Updates a module identity (`{deviceId, moduleId, authentication?, etag?}`). */
+  updateModule(module, done) {
+    return withHttpResponse(done, () => this._native.updateModule(module, module && module.etag));
+  }
+
+  /** Deletes a module (any etag). */
+  removeModule(deviceId, moduleId, done) {
+    return withHttpResponse(done, async () => { await this._native.deleteModule(deviceId, moduleId); }, 204);
+  }
+
   /** A query over twins, `pageSize` items per page. */
   createQuery(sqlQuery, pageSize) {
     requireString('sqlQuery', sqlQuery);
@@ -227,5 +270,7 @@ class Registry {
 function plain(twin) {
   return twin instanceof Twin ? twin.toJSON() : twin;
 }
+
+Object.assign(Registry.prototype, require('./configurations').configurationMethods);
 
 module.exports = { Registry, Twin, Query };

@@ -67,13 +67,9 @@ pub struct JsDesiredPatch {
 
 impl From<DesiredPatch> for JsDesiredPatch {
     fn from(change: DesiredPatch) -> Self {
-        let desired = DesiredPatch {
-            patch: change.document.clone(),
-            ..change.clone()
-        };
         Self {
             patch: change.to_json(),
-            desired: desired.to_json(),
+            desired: change.document_json(),
         }
     }
 }
@@ -153,6 +149,22 @@ impl JsDeviceClient {
         let patching = async move { client.patch_twin_reported_properties(&patch).await };
         // Versions stay far below 2^53.
         settle(env, patching, |version| Ok(version as f64))
+    }
+
+    /// Replaces the SAS token of a client made from one and reconnects with it at once,
+    /// keeping the desired subscription (the core checks the token).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn update_sas_token<'env>(
+        &self,
+        env: &'env Env,
+        token: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        settle(
+            env,
+            async move { client.update_sas_token(&token).await },
+            Ok,
+        )
     }
 
     /// Calls `onDesired({patch, desired})` for every desired-property change (from `connect`

@@ -7,6 +7,7 @@ pub mod device;
 mod error;
 pub mod fleet;
 pub mod options;
+pub mod sas;
 pub mod service;
 
 use std::sync::Once;
@@ -26,8 +27,11 @@ static RUNTIME: Once = Once::new();
 fn init() {
     // Once per process: every worker_threads environment runs this again.
     RUNTIME.call_once(|| {
+        // The blocking pool (name resolution before each connect) bounded too: tokio's default
+        // is 512 threads, and a fleet connecting at once would start one per connect.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
+            .max_blocking_threads(4)
             .enable_all()
             .build();
         match runtime {

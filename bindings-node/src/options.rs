@@ -1,8 +1,11 @@
 //! Option objects (`#[napi(object)]`) and their translation into the core's options: every
 //! default and rule is the core's (`Default`, `validate`); only names and units change here.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use iothub_twin::device::Transport;
 use iothub_twin::options::seconds;
+use iothub_twin::proxy::ProxyOptions;
 use iothub_twin::tls::{ClientCertificate, Trust};
 use iothub_twin::{DeviceClientOptions, Result, RetryPolicy, ServiceClientOptions};
 use napi_derive::napi;
@@ -35,11 +38,13 @@ pub struct DeviceOptions {
     pub sas_token_ttl_secs: Option<f64>,
     /// `false`: no reconnecting after a lost connection; the client then fails (default true).
     pub connection_retry: Option<bool>,
+    /// An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`).
+    pub proxy: Option<String>,
 }
 
 /// How a service client connects. Durations are seconds.
 #[napi(object)]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ServiceOptions {
     /// PEM certificates to trust instead of the system's roots (e.g. the emulator's CA).
     pub ca: Option<String>,
@@ -47,6 +52,19 @@ pub struct ServiceOptions {
     pub timeout_secs: Option<f64>,
     /// Appended to the `User-Agent` header.
     pub product_info: Option<String>,
+    /// An HTTP CONNECT proxy, `http://[user:password@]host[:port]` (default: `HTTPS_PROXY`).
+    pub proxy: Option<String>,
+}
+
+impl std::fmt::Debug for ServiceOptions {
+    // The proxy URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceOptions")
+            .field("timeout_secs", &self.timeout_secs)
+            .field("product_info", &self.product_info)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for DeviceOptions {
@@ -55,12 +73,27 @@ impl std::fmt::Debug for DeviceOptions {
             .field("transport", &self.transport)
             .field("endpoint", &self.endpoint)
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("proxy", &self.proxy.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
 }
 
+/// The last CA text a client was given. A process's clients nearly always pass the same text
+/// (with `NODE_EXTRA_CA_CERTS`, Node's roots plus the extra file, ~220 KB), which each client's
+/// options would otherwise hold a copy of.
+static LAST_CA: Mutex<Option<Arc<str>>> = Mutex::new(None);
+
 fn trust(ca: Option<String>) -> Trust {
-    ca.map_or(Trust::System, Trust::Pem)
+    let Some(ca) = ca else {
+        return Trust::System;
+    };
+    let mut last = LAST_CA.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(shared) = last.as_ref().filter(|shared| ***shared == *ca) {
+        return Trust::Shared(shared.clone());
+    }
+    let shared: Arc<str> = ca.into();
+    *last = Some(shared.clone());
+    Trust::Shared(shared)
 }
 
 impl DeviceOptions {
@@ -72,6 +105,7 @@ impl DeviceOptions {
             endpoint: self.endpoint.map(|e| e.parse()).transpose()?,
             model_id: self.model_id,
             product_info: self.product_info,
+            proxy: self.proxy.as_deref().map(ProxyOptions::parse).transpose()?,
             ..Default::default()
         };
         if let Some(name) = &self.transport {
@@ -99,6 +133,7 @@ impl ServiceOptions {
         let mut options = ServiceClientOptions {
             trust: trust(self.ca),
             product_info: self.product_info,
+            proxy: self.proxy.as_deref().map(ProxyOptions::parse).transpose()?,
             ..Default::default()
         };
         if let Some(secs) = self.timeout_secs {

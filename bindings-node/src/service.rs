@@ -1,8 +1,11 @@
-//! `ServiceClient`: the core service client (twins, registry, queries over HTTPS), signed with
+//! `ServiceClient`: the core service client (twins, registry, queries, configurations and
+//! statistics over HTTPS), signed with
 //! a connection string's key or by a JS token credential (`getToken`), called through a weak
 //! `ThreadsafeFunction` so a registry never keeps the process alive by itself.
 
-use iothub_twin::service::{Device, Module, QueryOptions, TokenProvider};
+use iothub_twin::service::{
+    Configuration, ConfigurationQueriesTestInput, Device, Module, QueryOptions, TokenProvider,
+};
 use iothub_twin::{Error, ServiceClient};
 use napi::Env;
 use napi::bindgen_prelude::{Promise, PromiseRaw};
@@ -77,6 +80,20 @@ impl JsServiceClient {
             .unwrap_or_default()
             .into_core()
             .and_then(|options| ServiceClient::from_connection_string(&connection_string, options));
+        throw(env, made).map(|inner| Self { inner })
+    }
+
+    /// A client for a service SAS token (`SharedAccessSignature sr=<host>&…&skn=<policy>`); the
+    /// hub is its `sr`.
+    #[napi(factory)]
+    pub fn from_shared_access_signature(
+        env: &Env,
+        shared_access_signature: String,
+        options: Option<ServiceOptions>,
+    ) -> napi::Result<Self> {
+        let made = options.unwrap_or_default().into_core().and_then(|options| {
+            ServiceClient::from_shared_access_signature(&shared_access_signature, options)
+        });
         throw(env, made).map(|inner| Self { inner })
     }
 
@@ -234,5 +251,136 @@ impl JsServiceClient {
             continuation: continuation_token,
         };
         call!(self, env, |c| c.query_page(&sql, &options))
+    }
+
+    /// `PUT /devices/{deviceId}` with `If-Match: etag` (`*` when absent): updates a device.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_device<'env>(
+        &self,
+        env: &'env Env,
+        device: Value,
+        etag: Option<String>,
+    ) -> Answer<'env> {
+        let device: Device = throw(env, parse(device, "device"))?;
+        call!(self, env, |c| c.update_device(&device, etag.as_deref()))
+    }
+
+    /// `GET /devices?top=`: device identities.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn list_devices<'env>(&self, env: &'env Env, top: Option<u32>) -> Answer<'env> {
+        call!(self, env, |c| c.list_devices(top))
+    }
+
+    /// `GET /devices/{deviceId}/modules/{moduleId}`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_module<'env>(
+        &self,
+        env: &'env Env,
+        device_id: String,
+        module_id: String,
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.get_module(&device_id, &module_id))
+    }
+
+    /// `PUT /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag`: updates a module.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_module<'env>(
+        &self,
+        env: &'env Env,
+        module: Value,
+        etag: Option<String>,
+    ) -> Answer<'env> {
+        let module: Module = throw(env, parse(module, "module"))?;
+        call!(self, env, |c| c.update_module(&module, etag.as_deref()))
+    }
+
+    /// `DELETE /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag` (`*` when absent).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_module<'env>(
+        &self,
+        env: &'env Env,
+        device_id: String,
+        module_id: String,
+        etag: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let deleting = async move {
+            client
+                .delete_module(&device_id, &module_id, etag.as_deref())
+                .await
+        };
+        settle(env, deleting, Ok)
+    }
+
+    /// `GET /devices/{deviceId}/modules`.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn list_modules<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
+        call!(self, env, |c| c.list_modules(&device_id))
+    }
+
+    /// `PUT /configurations/{id}`: creates a configuration.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_configuration<'env>(&self, env: &'env Env, configuration: Value) -> Answer<'env> {
+        let configuration: Configuration = throw(env, parse(configuration, "configuration"))?;
+        call!(self, env, |c| c.create_configuration(&configuration))
+    }
+
+    /// `GET /configurations/{id}`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_configuration<'env>(
+        &self,
+        env: &'env Env,
+        configuration_id: String,
+    ) -> Answer<'env> {
+        call!(self, env, |c| c.get_configuration(&configuration_id))
+    }
+
+    /// `GET /configurations?top=N`.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn get_configurations<'env>(&self, env: &'env Env, top: Option<u32>) -> Answer<'env> {
+        call!(self, env, |c| c.get_configurations(top))
+    }
+
+    /// `PUT /configurations/{id}` with `If-Match: etag` (`*` when absent).
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn update_configuration<'env>(
+        &self,
+        env: &'env Env,
+        configuration: Value,
+        etag: Option<String>,
+    ) -> Answer<'env> {
+        let configuration: Configuration = throw(env, parse(configuration, "configuration"))?;
+        call!(self, env, |c| c
+            .update_configuration(&configuration, etag.as_deref()))
+    }
+
+    /// `DELETE /configurations/{id}` with `If-Match: etag` (`*` when absent).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_configuration<'env>(
+        &self,
+        env: &'env Env,
+        configuration_id: String,
+        etag: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let deleting = async move {
+            client
+                .delete_configuration(&configuration_id, etag.as_deref())
+                .await
+        };
+        settle(env, deleting, Ok)
+    }
+
+    /// `POST /configurations/testQueries`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn test_configuration_queries<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
+        let input: ConfigurationQueriesTestInput = throw(env, parse(input, "queries test input"))?;
+        call!(self, env, |c| c.test_configuration_queries(&input))
+    }
+
+    /// `GET /statistics/devices`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_device_registry_statistics<'env>(&self, env: &'env Env) -> Answer<'env> {
+        call!(self, env, |c| c.get_device_registry_statistics())
     }
 }

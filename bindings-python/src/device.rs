@@ -132,6 +132,15 @@ impl PyDeviceClient {
         self.inner.connection_state().as_str()
     }
 
+    /// Replaces the SAS token of a client made from one and reconnects with it (awaitable);
+    /// the core checks the token.
+    fn update_sas_token<'py>(&self, py: Python<'py>, token: String) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        future_into_py(py, async move {
+            client.update_sas_token(&token).await.map_err(to_py_err)
+        })
+    }
+
     /// Disconnects for good (awaitable): pending calls fail, streams end.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
@@ -186,6 +195,17 @@ impl PyConnectionStateStream {
             }
         })
     }
+}
+
+/// A SAS token's expiry (`se`, Unix seconds), so the facade can ask for a new token in time.
+#[pyfunction]
+pub(crate) fn sas_token_expiry(token: &str) -> PyResult<u64> {
+    let token = iothub_twin::auth::SasToken::parse(token).map_err(|e| {
+        to_py_err(iothub_twin::Error::invalid_argument(format!(
+            "not a SAS token: {e}"
+        )))
+    })?;
+    Ok(token.expiry())
 }
 
 /// Parses a device or module connection string without connecting (so `create_from_*` can

@@ -3,11 +3,31 @@
 
 use iothub_twin::device::Transport;
 use iothub_twin::options::seconds;
+use iothub_twin::proxy::ProxyOptions;
 use iothub_twin::tls::{ClientCertificate, Trust};
 use iothub_twin::{DeviceClientOptions, RetryPolicy, ServiceClientOptions};
 use pyo3::prelude::*;
 
 use crate::error::to_py_err;
+
+/// An HTTP CONNECT proxy (basic auth when a user name is given).
+#[pyclass(name = "Proxy", module = "iothub_twin._native", frozen)]
+pub(crate) struct PyProxy {
+    inner: ProxyOptions,
+}
+
+#[pymethods]
+impl PyProxy {
+    #[new]
+    #[pyo3(signature = (host, port, username = None, password = None))]
+    fn new(host: String, port: u16, username: Option<String>, password: Option<String>) -> Self {
+        let mut inner = ProxyOptions::new(host, port);
+        if let Some(username) = username {
+            inner = inner.with_basic_auth(username, password.unwrap_or_default());
+        }
+        Self { inner }
+    }
+}
 
 /// Device client options (seconds for durations); checked by the core when connecting.
 #[pyclass(name = "DeviceOptions", module = "iothub_twin._native", frozen)]
@@ -22,7 +42,8 @@ impl PyDeviceOptions {
         *, server_verification_cert = None, gateway_host_name = None, websockets = None,
         keep_alive = None, sastoken_ttl = None, operation_timeout = None, product_info = None,
         model_id = None, offline_queue_capacity = None, connection_retry = None,
-        connection_retry_interval = None, certificate_pem = None, private_key_pem = None
+        connection_retry_interval = None, certificate_pem = None, private_key_pem = None,
+        proxy = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -39,7 +60,9 @@ impl PyDeviceOptions {
         connection_retry_interval: Option<f64>,
         certificate_pem: Option<String>,
         private_key_pem: Option<String>,
+        proxy: Option<PyRef<'_, PyProxy>>,
     ) -> PyResult<Self> {
+        let proxy = proxy.map(|p| p.inner.clone());
         let build = || -> iothub_twin::Result<DeviceClientOptions> {
             let mut options = DeviceClientOptions {
                 trust: server_verification_cert.map_or(Trust::System, Trust::Pem),
@@ -50,6 +73,7 @@ impl PyDeviceOptions {
                 )?,
                 product_info,
                 model_id,
+                proxy,
                 ..Default::default()
             };
             if websockets == Some(true) {

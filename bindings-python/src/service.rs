@@ -1,9 +1,12 @@
-//! `ServiceClient`: the core service client (REST) as awaitables; twins, registry, queries.
+//! `ServiceClient`: the core service client (REST) as awaitables; twins, registry, queries,
+//! configurations and statistics.
 //! Documents cross as `dict`s in IoT Hub's wire shape (camelCase); the facade's models convert.
 
 use std::sync::{Arc, Mutex};
 
-use iothub_twin::service::{Device, Module, QueryOptions, TokenProvider};
+use iothub_twin::service::{
+    Configuration, ConfigurationQueriesTestInput, Device, Module, QueryOptions, TokenProvider,
+};
 use iothub_twin::{Error, ServiceClient};
 use pyo3::prelude::*;
 use pyo3_async_runtimes::tokio::future_into_py;
@@ -252,5 +255,102 @@ impl PyServiceClient {
             &module_id,
             etag.as_deref()
         ))
+    }
+
+    #[pyo3(signature = (device, etag = None))]
+    fn update_device<'py>(
+        &self,
+        py: Python<'py>,
+        device: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let device: Device = from_py(device, "the device")?;
+        call!(self, py, |c| c.update_device(&device, etag.as_deref()))
+    }
+
+    #[pyo3(signature = (top = None))]
+    fn list_devices<'py>(&self, py: Python<'py>, top: Option<u32>) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.list_devices(top))
+    }
+
+    #[pyo3(signature = (module, etag = None))]
+    fn update_module<'py>(
+        &self,
+        py: Python<'py>,
+        module: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let module: Module = from_py(module, "the module")?;
+        call!(self, py, |c| c.update_module(&module, etag.as_deref()))
+    }
+
+    fn list_modules<'py>(&self, py: Python<'py>, device_id: String) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.list_modules(&device_id))
+    }
+
+    fn create_configuration<'py>(
+        &self,
+        py: Python<'py>,
+        configuration: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let configuration: Configuration = from_py(configuration, "the configuration")?;
+        call!(self, py, |c| c.create_configuration(&configuration))
+    }
+
+    fn get_configuration<'py>(
+        &self,
+        py: Python<'py>,
+        configuration_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_configuration(&configuration_id))
+    }
+
+    #[pyo3(signature = (top = None))]
+    fn get_configurations<'py>(
+        &self,
+        py: Python<'py>,
+        top: Option<u32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_configurations(top))
+    }
+
+    #[pyo3(signature = (configuration, etag = None))]
+    fn update_configuration<'py>(
+        &self,
+        py: Python<'py>,
+        configuration: &Bound<'py, PyAny>,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let configuration: Configuration = from_py(configuration, "the configuration")?;
+        call!(self, py, |c| c
+            .update_configuration(&configuration, etag.as_deref()))
+    }
+
+    #[pyo3(signature = (configuration_id, etag = None))]
+    fn delete_configuration<'py>(
+        &self,
+        py: Python<'py>,
+        configuration_id: String,
+        etag: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c
+            .delete_configuration(&configuration_id, etag.as_deref()))
+    }
+
+    fn test_configuration_queries<'py>(
+        &self,
+        py: Python<'py>,
+        input: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input: ConfigurationQueriesTestInput = from_py(input, "the queries")?;
+        call!(self, py, |c| c.test_configuration_queries(&input))
+    }
+
+    fn get_device_registry_statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_device_registry_statistics())
+    }
+
+    fn get_service_statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        call!(self, py, |c| c.get_service_statistics())
     }
 }

@@ -17,10 +17,12 @@
 mod credential;
 mod desired;
 mod driver;
+mod held;
 mod link;
 mod options;
 mod requests;
 mod streams;
+mod token_update;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +105,8 @@ struct Inner {
     state: watch::Receiver<ConnectionState>,
     next_rid: AtomicU64,
     timeout: Duration,
+    /// Who the client connects as (a new SAS token must name the same identity).
+    identity: DeviceIdentity,
 }
 
 impl DeviceClient {
@@ -135,7 +139,7 @@ impl DeviceClient {
         let (state_tx, state) = watch::channel(ConnectionState::Connecting);
         let (connected_tx, connected) = oneshot::channel();
         let link = link::Link {
-            identity,
+            identity: identity.clone(),
             secret,
             options,
         };
@@ -147,6 +151,7 @@ impl DeviceClient {
                 state,
                 next_rid: AtomicU64::new(1),
                 timeout,
+                identity,
             }),
         };
         match tokio::time::timeout(timeout, connected).await {
@@ -228,6 +233,20 @@ impl DeviceClient {
     /// The current connection state.
     pub fn connection_state(&self) -> ConnectionState {
         self.inner.state.borrow().clone()
+    }
+
+    /// Replaces the SAS token of a client made from one (`update_sastoken` /
+    /// `updateSharedAccessSignature`) and reconnects with it at once, keeping every
+    /// subscription and watcher. The token must be unexpired and for the same device or module;
+    /// a client that signs its own tokens (a key) refuses it. Returns once the token is taken.
+    pub async fn update_sas_token(&self, token: &str) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        let token = token_update::checked_token(token, &self.inner.identity)?;
+        self.inner
+            .commands
+            .send(Command::UpdateToken { token, reply })
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
     }
 
     /// Disconnects; pending calls fail with `Error::Closed`, streams end.

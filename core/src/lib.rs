@@ -4,9 +4,11 @@ pub mod auth;
 pub mod device;
 pub mod error;
 pub mod options;
+pub mod proxy;
 pub mod retry;
 pub mod service;
 pub mod tls;
+mod tls_cache;
 pub mod topics;
 pub mod twin;
 

@@ -2,7 +2,8 @@
 //!
 //! [`ServiceClient`] reads, patches and replaces device and module twins, manages the identity
 //! registry (devices and modules with SAS keys, X.509 thumbprints or CA-signed certificates) and
-//! runs twin queries page by page or as a [`futures::Stream`].
+//! runs twin queries page by page or as a [`futures::Stream`]; it also manages automatic device
+//! configurations and reads the registry statistics.
 //!
 //! Every call has a deadline ([`ServiceClientOptions::timeout`]), retries throttling (429) and
 //! unavailability (503) with exponential backoff honouring `Retry-After`, retries failed
@@ -14,6 +15,8 @@
 
 mod bulk;
 mod client;
+mod configuration_models;
+mod configurations;
 mod credential;
 mod error_body;
 mod http;
@@ -30,6 +33,10 @@ pub use bulk::{
     MAX_BULK_ITEMS, PropertyContainer, TwinUpdate,
 };
 pub use client::ServiceClient;
+pub use configuration_models::{
+    Configuration, ConfigurationContent, ConfigurationMetrics, ConfigurationQueriesTestInput,
+    ConfigurationQueriesTestResponse, RegistryStatistics, ServiceStatistics,
+};
 pub use credential::{SasTokenProvider, TokenProvider};
 pub use jobs::{
     DeviceJob, DeviceJobStatistics, JobClient, JobRequest, JobResponse, JobsPage, JobsPager,

@@ -17,6 +17,10 @@ pub enum Trust {
     System,
     /// Only these PEM certificates, e.g. the emulator's `ca.pem`.
     Pem(String),
+    /// As [`Trust::Pem`], the text shared rather than copied into each client's options: for a
+    /// binding whose every client passes the same large bundle (Node with
+    /// `NODE_EXTRA_CA_CERTS`: its ~140 roots plus the extra file, ~220 KB).
+    Shared(Arc<str>),
 }
 
 /// An X.509 client certificate (PEM chain, leaf first) and its private key (PEM).
@@ -64,18 +68,8 @@ pub fn client_config(
 ) -> Result<Arc<ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     match trust {
-        Trust::Pem(pem) => {
-            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert =
-                    cert.map_err(|e| invalid(format!("the CA certificate is not PEM: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| invalid(format!("the CA certificate is not usable: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(invalid("the CA PEM holds no certificate".to_owned()));
-            }
-        }
+        Trust::Pem(pem) => add_pem(&mut roots, pem)?,
+        Trust::Shared(pem) => add_pem(&mut roots, pem)?,
         Trust::System => {
             let found = rustls_native_certs::load_native_certs();
             roots.add_parsable_certificates(found.certs);
@@ -106,6 +100,19 @@ pub fn client_config(
     };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
+}
+
+fn add_pem(roots: &mut rustls::RootCertStore, pem: &str) -> Result<()> {
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|e| invalid(format!("the CA certificate is not PEM: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| invalid(format!("the CA certificate is not usable: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(invalid("the CA PEM holds no certificate".to_owned()));
+    }
+    Ok(())
 }
 
 fn invalid(reason: String) -> Error {

@@ -23,7 +23,13 @@ pub struct EmulatorConfig {
     pub entra_token: Option<String>,
     /// Bounds on the HTTPS port's connections.
     pub https_limits: HttpsLimits,
+    /// How often the automatic configurations are applied to the twins.
+    pub configuration_interval: Duration,
 }
+
+/// `--configuration-interval`'s default: IoT Hub applies within minutes; tests want it fast
+/// (and can apply at once through the control API).
+pub(crate) const DEFAULT_CONFIGURATION_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How many connections the HTTPS port holds and how long a slow client may keep one, so that
 /// clients that connect and send nothing (or half a request) cannot use up the process's file
@@ -35,8 +41,9 @@ pub struct HttpsLimits {
     pub max_connections: usize,
     /// Time allowed for the TLS handshake.
     pub handshake_timeout: Duration,
-    /// Time allowed, after the handshake, for the first complete request (its headers, body and
-    /// all).
+    /// Time allowed, after the handshake, for the first request's headers (a request is
+    /// dispatched once they are in; later requests and upgraded WebSocket connections are not
+    /// timed by this).
     pub first_request_timeout: Duration,
 }
 
@@ -61,6 +68,7 @@ impl Default for EmulatorConfig {
             devices: Vec::new(),
             entra_token: None,
             https_limits: HttpsLimits::default(),
+            configuration_interval: DEFAULT_CONFIGURATION_INTERVAL,
         }
     }
 }

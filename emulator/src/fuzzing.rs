@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::clock;
 use crate::faults::FaultSettings;
@@ -103,7 +103,15 @@ impl FuzzHub {
             .store()
             .write(|registry, changes| {
                 for device_id in registry.devices.keys().chain(fresh.devices.keys()) {
-                    changes.delete_device(device_id);
+                    // A reset, not a client's delete: the lifecycle twin is the old one where
+                    // there was one.
+                    let twin = registry
+                        .devices
+                        .get(device_id)
+                        .map_or(Value::Null, |device| {
+                            device.identity.twin_json(&device.twin)
+                        });
+                    changes.delete_device(device_id, &now, twin);
                 }
                 for (device_id, device) in &fresh.devices {
                     changes.touch(device_id, None);

@@ -3,14 +3,17 @@
 //! emulator CA and the MQTT sessions; the registry rules (create or update, etag checks, twin
 //! body shapes, what a device may read or write) live here, not in the adapters.
 //!
-//! Committed changes that others must follow (desired changes, disabled and deleted identities)
-//! leave the store as one event stream ([`Store::subscribe`]), which the MQTT endpoint consumes.
+//! Committed changes that others must follow (identities created, disabled and deleted; twin
+//! changes) leave the store as one event stream ([`Hub::subscribe`]), which the MQTT endpoint
+//! consumes.
 
 mod bulk;
+mod configurations;
 mod device;
 mod identities;
 mod jobs;
 pub(crate) mod sessions;
+mod statistics;
 mod twins;
 
 use std::sync::Arc;
@@ -18,14 +21,22 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::HubError;
+use crate::explorer_access::ExplorerAccess;
 use crate::faults::Faults;
 use crate::policies::Policies;
 use crate::query::{self, QueryPage};
 use crate::store::Store;
 use crate::tls::CertificateAuthority;
 pub use bulk::MAX_BULK_ITEMS;
+pub(crate) use configurations::spawn_configuration_runs;
 pub use jobs::{JOB_BATCH, JobStep, JobsPage};
 pub(crate) use jobs::{not_supported, spawn_job_runner};
+
+/// How many configurations a hub holds at most.
+#[cfg(test)]
+pub(crate) fn configurations_limit() -> usize {
+    configurations::MAX_CONFIGURATIONS
+}
 use sessions::{LiveConnections, Sessions};
 
 /// A JSON answer and its etag (the identity's or the twin's).
@@ -46,6 +57,7 @@ pub struct Hub {
     entra_token: Option<String>,
     faults: Faults,
     ca: CertificateAuthority,
+    explorer_access: ExplorerAccess,
     pub(crate) sessions: Sessions,
     pub(crate) live: LiveConnections,
     /// Woken when a job is accepted or cancelled, so the job runner looks again.
@@ -67,6 +79,7 @@ impl Hub {
             entra_token,
             faults: Faults::default(),
             ca,
+            explorer_access: ExplorerAccess::default(),
             sessions: Sessions::default(),
             live: LiveConnections::default(),
             jobs_changed: tokio::sync::Notify::new(),
@@ -76,6 +89,11 @@ impl Hub {
     /// The store (the registry and its persistence).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Committed changes, in commit order, from now on (see [`crate::store::StoreEvent`]).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::store::StoreEvent> {
+        self.store.subscribe()
     }
 
     /// The shared access policies.
@@ -96,6 +114,11 @@ impl Hub {
     /// Fault injection settings.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// The explorer page's login token and sessions.
+    pub(crate) fn explorer_access(&self) -> &ExplorerAccess {
+        &self.explorer_access
     }
 
     /// The emulator CA (verifies and issues device certificates).
@@ -145,3 +168,6 @@ pub(crate) fn hub_for_tests(hostname: &str) -> (Arc<Hub>, tempfile::TempDir) {
         dir,
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,6 +20,8 @@
 mod clock;
 mod config;
 mod error;
+mod explorer;
+mod explorer_access;
 mod faults;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -29,6 +31,7 @@ pub mod job_state;
 mod mqtt;
 mod policies;
 pub mod query;
+mod ready;
 pub mod registry;
 mod rest;
 mod server;
@@ -41,8 +44,9 @@ pub use error::HubError;
 pub use faults::{FaultSettings, Faults};
 pub use hub::{Hub, JOB_BATCH, JobStep, JobsPage, MAX_BULK_ITEMS, Tagged};
 pub use policies::{Permission, Policies, Policy};
+pub use ready::ReadyLine;
 pub use registry::IdentityKey;
 pub use rest::{MAX_BODY_BYTES, router};
 pub use server::RunningEmulator;
-pub use store::{Changes, Store, StoreEvent};
+pub use store::{Changes, Store, StoreEvent, TwinChange, TwinOp};
 pub use twin_state::{DesiredChange, TwinState};

@@ -6,9 +6,10 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use iothub_twin_emulator::{EmulatorConfig, RunningEmulator};
+use iothub_twin_emulator::{EmulatorConfig, ReadyLine, RunningEmulator};
 use tracing_subscriber::EnvFilter;
 
 /// A local Azure IoT Hub twin emulator: registry, twins over REST (HTTPS) and MQTT (TLS).
@@ -41,6 +42,31 @@ struct Cli {
     /// owner rights.
     #[arg(long, value_name = "TOKEN")]
     entra_token: Option<String>,
+    /// How often automatic device configurations are applied to the twins, e.g. `5s`, `500ms`,
+    /// `2m` (the control API's `POST /emulator/configurations/apply` applies at once).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    configuration_interval: Duration,
+}
+
+/// `500ms`, `5s`, `2m`, or plain seconds; at least 10 ms.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 500ms, 5s or 2m"))?;
+    let interval = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("`{text}` is not a duration like 500ms, 5s or 2m")),
+    };
+    if interval < Duration::from_millis(10) {
+        return Err("the interval must be at least 10ms".to_owned());
+    }
+    Ok(interval)
 }
 
 fn main() -> ExitCode {
@@ -61,6 +87,7 @@ fn main() -> ExitCode {
         devices: cli.devices,
         entra_token: cli.entra_token,
         https_limits: Default::default(),
+        configuration_interval: cli.configuration_interval,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -77,7 +104,16 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        println!("{}", hub.ready_line());
+        // Printed through the typed line, so the binary writes exactly what launchers read.
+        let ready = serde_json::from_value::<ReadyLine>(hub.ready_line())
+            .and_then(|ready| serde_json::to_string(&ready));
+        match ready {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("error: the ready line: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
         wait_for_stop_signal().await;
         tracing::info!("stopping");
         hub.shutdown().await;

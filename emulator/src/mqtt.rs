@@ -34,7 +34,7 @@ const OUTBOUND_QUEUE: usize = 1024;
 /// Follows the store's events: desired changes go to the connections of their identities, in
 /// order; a disabled identity's connections close; a deleted one's close and its sessions go.
 pub(crate) fn spawn_dispatcher(hub: Arc<Hub>) -> JoinHandle<()> {
-    let mut events = hub.store().subscribe();
+    let mut events = hub.subscribe();
     tokio::spawn(async move {
         loop {
             let event = match events.recv().await {
@@ -55,7 +55,10 @@ pub(crate) fn spawn_dispatcher(hub: Arc<Hub>) -> JoinHandle<()> {
 
 fn dispatch(hub: &Hub, event: StoreEvent) {
     match event {
-        StoreEvent::DesiredChanged { key, change } => {
+        StoreEvent::TwinChanged { key, change } => {
+            let Some(change) = change.desired else {
+                return;
+            };
             let Some(connection) = hub.live.get(&key) else {
                 return;
             };
@@ -68,10 +71,11 @@ fn dispatch(hub: &Hub, event: StoreEvent) {
                 connection.stop.notify_one();
             }
         }
+        StoreEvent::IdentityCreated { .. } => {}
         StoreEvent::IdentityDisabled { key } => {
             hub.live.stop_device(&key.device_id, key.module());
         }
-        StoreEvent::IdentityDeleted { key } => {
+        StoreEvent::IdentityDeleted { key, .. } => {
             // Sessions first: a client that sees its connection close and reconnects must not
             // find the deleted identity's session.
             hub.sessions.forget(&key.device_id, key.module());

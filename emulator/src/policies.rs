@@ -123,3 +123,8 @@ struct PolicyRecord {
 pub(crate) fn random_key() -> SharedAccessKey {
     SharedAccessKey::from_bytes(&rand::random::<[u8; 32]>())
 }
+
+/// Compares secrets without an early exit, so the time taken does not reveal a matching prefix.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

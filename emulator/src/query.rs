@@ -30,6 +30,7 @@
 
 mod aggregate;
 mod ast;
+pub mod condition;
 mod eval;
 mod functions;
 mod paging;

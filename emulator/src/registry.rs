@@ -1,5 +1,6 @@
 //! The identity registry: devices, their modules, and each one's twin (spec §4.5, §5.1).
 
+mod configuration;
 mod identity_body;
 mod twin_json;
 
@@ -10,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub use configuration::{Configuration, STATUS_APPLIED, STATUS_TARGETED};
 pub use identity_body::IdentityBody;
 pub use twin_json::TwinField;
 
@@ -84,6 +86,8 @@ pub struct Registry {
     pub devices: BTreeMap<String, Device>,
     /// Scheduled jobs by id (persisted with the twins they patch, in the same commits).
     pub jobs: crate::job_state::Jobs,
+    /// Automatic device configurations by id.
+    pub configurations: BTreeMap<String, Configuration>,
 }
 
 /// A device identity with its twin and modules.

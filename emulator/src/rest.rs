@@ -1,11 +1,13 @@
 //! The REST service API (spec §4): routing, and the request plumbing every endpoint shares.
 
 mod auth;
+mod configurations;
 mod control;
 mod devices;
 mod jobs;
 mod query;
 mod response;
+mod twin_events;
 mod twins;
 mod websocket;
 
@@ -29,7 +31,11 @@ use serde_json::Value;
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::registry::IdentityKey;
+pub(crate) use auth::{SESSION_COOKIE, explorer_session};
 pub(crate) use response::{json_body, ok_json};
+pub(crate) use twin_events::{
+    BACKLOG as TWIN_EVENT_BACKLOG, TwinFeed, routes as twin_event_routes,
+};
 
 /// Largest request body accepted; larger ones get `413 MessageTooLarge`.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -90,8 +96,29 @@ fn service_api(hub: &Arc<Hub>) -> Router<Arc<Hub>> {
                 .patch(twins::update_twin)
                 .put(twins::replace_twin),
         )
+        .merge(configuration_api())
         .route_layer(middleware::from_fn_with_state(hub.clone(), throttle_fault))
         .route_layer(middleware::from_fn(require_api_version))
+}
+
+/// Automatic device configurations and registry statistics.
+fn configuration_api() -> Router<Arc<Hub>> {
+    use configurations as c;
+    Router::new()
+        .route("/configurations", get(c::list_configurations))
+        .route("/configurations/testQueries", post(c::test_queries))
+        .route(
+            "/configurations/{id}",
+            get(c::get_configuration)
+                .put(c::put_configuration)
+                .delete(c::delete_configuration),
+        )
+        .route(
+            "/devices/{device_id}/applyConfigurationContent",
+            post(c::apply_configuration_content),
+        )
+        .route("/statistics/devices", get(c::device_statistics))
+        .route("/statistics/service", get(c::service_statistics))
 }
 
 /// The `throttleServiceRequests` fault: 429 with `Retry-After: 1`, the request not processed.

@@ -15,11 +15,12 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
 use crate::config::EmulatorConfig;
+use crate::explorer;
 use crate::faults::Faults;
 use crate::hub::Hub;
 use crate::mqtt;
 use crate::policies::Policies;
-use crate::rest::router;
+use crate::rest::{TWIN_EVENT_BACKLOG, TwinFeed, router, twin_event_routes};
 use crate::store::Store;
 use crate::tls::TlsMaterial;
 
@@ -43,6 +44,8 @@ pub struct RunningEmulator {
     mqtt_task: JoinHandle<()>,
     dispatcher: JoinHandle<()>,
     job_runner: JoinHandle<()>,
+    configuration_runs: JoinHandle<()>,
+    twin_feed: JoinHandle<()>,
     _temp_dir: Option<tempfile::TempDir>,
 }
 
@@ -74,6 +77,8 @@ impl RunningEmulator {
             config.entra_token.clone(),
             tls.certificate_authority()?,
         );
+        // Following the store before anything is written: the feed's backlog misses nothing.
+        let (feed, twin_feed) = TwinFeed::follow(&hub, TWIN_EVENT_BACKLOG);
         hub.ensure_sas_devices(&config.devices)
             .await
             .context("creating the --device identities")?;
@@ -90,15 +95,25 @@ impl RunningEmulator {
             .acceptor(acceptor)
             .first_request_timeout(bounds.first_request_timeout)
             .handle(https.clone());
-        let app = router(hub.clone());
+        let mqtt_addr = mqtt_listener.local_addr()?;
+        let app = router(hub.clone())
+            .merge(twin_event_routes(hub.clone(), feed))
+            .merge(explorer::routes(
+                hub.clone(),
+                explorer::Ports {
+                    https: https_addr.port(),
+                    mqtt: mqtt_addr.port(),
+                },
+            ));
         let https_task = tokio::spawn(async move { server.serve(app.into_make_service()).await });
 
-        let mqtt_addr = mqtt_listener.local_addr()?;
         mqtt_listener.set_nonblocking(true)?;
         let mqtt_listener = tokio::net::TcpListener::from_std(mqtt_listener)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.mqtt_server_config()?);
         let dispatcher = mqtt::spawn_dispatcher(hub.clone());
         let job_runner = crate::hub::spawn_job_runner(hub.clone());
+        let configuration_runs =
+            crate::hub::spawn_configuration_runs(hub.clone(), config.configuration_interval);
         let mqtt_task = tokio::spawn(mqtt::serve_tls(hub.clone(), mqtt_listener, acceptor));
         tracing::info!(%https_addr, %mqtt_addr, hostname = %config.hostname, "emulator ready");
         Ok(Self {
@@ -114,6 +129,8 @@ impl RunningEmulator {
             mqtt_task,
             dispatcher,
             job_runner,
+            configuration_runs,
+            twin_feed,
             _temp_dir: temp_dir,
         })
     }
@@ -185,7 +202,18 @@ impl RunningEmulator {
             "ca_cert": self.ca_cert_path,
             "service_connection_string": self.service_connection_string(),
             "devices": devices,
+            "explorer_url": self.explorer_url(),
         })
+    }
+
+    /// The explorer page's address with its one-time login token (exchanged for a session
+    /// cookie on first use).
+    pub fn explorer_url(&self) -> String {
+        format!(
+            "https://{}/explorer/?token={}",
+            with_port(&self.hostname, self.https_addr.port(), 443),
+            self.hub.explorer_access().login_token()
+        )
     }
 
     /// Fault injection settings (also settable over the control API).
@@ -210,6 +238,8 @@ impl RunningEmulator {
         let _ = self.https_task.await;
         self.dispatcher.abort();
         self.job_runner.abort();
+        self.configuration_runs.abort();
+        self.twin_feed.abort();
         self.hub.store().close().await;
         tracing::info!("emulator stopped");
     }

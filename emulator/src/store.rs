@@ -24,6 +24,8 @@
 //! (bench/README.md). In memory there is nothing to commit: writes are acknowledged and
 //! notified under the registry lock, without the writer thread.
 
+mod configurations;
+mod events;
 mod jobs;
 mod writer;
 
@@ -32,55 +34,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use iothub_twin::ErrorCode;
+use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use crate::error::HubError;
 use crate::policies::Policies;
 use crate::registry::{IdentityKey, Registry};
-use crate::twin_state::DesiredChange;
-
-/// A committed change others follow: the store publishes each once, after its commit, in commit
-/// order ([`Store::subscribe`]). The MQTT endpoint pushes desired changes and closes the
-/// connections of disabled and deleted identities from this stream.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StoreEvent {
-    /// Desired properties changed: the new `$version` and the effective patch.
-    DesiredChanged {
-        /// The device or module.
-        key: IdentityKey,
-        /// The change.
-        change: DesiredChange,
-    },
-    /// The identity was disabled (a device key: the device and its modules).
-    IdentityDisabled {
-        /// The identity.
-        key: IdentityKey,
-    },
-    /// The identity was deleted (a device key: the device and all its modules).
-    IdentityDeleted {
-        /// The identity.
-        key: IdentityKey,
-    },
-}
-
-impl StoreEvent {
-    /// The identity the event is about.
-    pub fn key(&self) -> &IdentityKey {
-        match self {
-            StoreEvent::DesiredChanged { key, .. }
-            | StoreEvent::IdentityDisabled { key }
-            | StoreEvent::IdentityDeleted { key } => key,
-        }
-    }
-
-    /// The desired change, for [`StoreEvent::DesiredChanged`].
-    pub fn desired(&self) -> Option<&DesiredChange> {
-        match self {
-            StoreEvent::DesiredChanged { change, .. } => Some(change),
-            _ => None,
-        }
-    }
-}
+pub use events::{StoreEvent, TwinChange, TwinOp};
 
 /// What a write closure changed, so the store knows what to persist and announce.
 #[derive(Debug, Default)]
@@ -91,10 +51,7 @@ pub struct Changes {
 
 #[derive(Debug)]
 enum Op {
-    Put {
-        device_id: String,
-        module_id: Option<String>,
-    },
+    Put(IdentityKey),
     DeleteDevice {
         device_id: String,
     },
@@ -108,6 +65,10 @@ enum Op {
         job_id: String,
         targets: std::ops::Range<usize>,
         ids: bool,
+    },
+    /// An automatic configuration was created, changed or deleted.
+    Configuration {
+        id: String,
     },
 }
 
@@ -133,41 +94,69 @@ impl Changes {
         });
     }
 
+    /// The automatic configuration `id` was created, changed or deleted (what the registry
+    /// holds for it is written).
+    pub fn configuration(&mut self, id: &str) {
+        self.ops.push(Op::Configuration { id: id.to_owned() });
+    }
+
     /// The device (or module) was created or changed.
     pub fn touch(&mut self, device_id: &str, module_id: Option<&str>) {
-        self.ops.push(Op::Put {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-        });
+        self.ops
+            .push(Op::Put(IdentityKey::new(device_id, module_id)));
     }
 
     /// The device and all its modules were deleted. Announced as
-    /// [`StoreEvent::IdentityDeleted`] once committed.
-    pub fn delete_device(&mut self, device_id: &str) {
+    /// [`StoreEvent::IdentityDeleted`] (with the device's twin as it was) once committed.
+    pub fn delete_device(&mut self, device_id: &str, timestamp: &str, twin: Value) {
         self.ops.push(Op::DeleteDevice {
             device_id: device_id.to_owned(),
         });
-        self.events.push(StoreEvent::IdentityDeleted {
-            key: IdentityKey::device(device_id),
-        });
+        self.deleted(IdentityKey::device(device_id), timestamp, twin);
     }
 
-    /// The module was deleted. Announced as [`StoreEvent::IdentityDeleted`] once committed.
-    pub fn delete_module(&mut self, device_id: &str, module_id: &str) {
+    /// The module was deleted. Announced as [`StoreEvent::IdentityDeleted`] (with its twin as
+    /// it was) once committed.
+    pub fn delete_module(
+        &mut self,
+        device_id: &str,
+        module_id: &str,
+        timestamp: &str,
+        twin: Value,
+    ) {
         self.ops.push(Op::DeleteModule {
             device_id: device_id.to_owned(),
             module_id: module_id.to_owned(),
         });
+        self.deleted(
+            IdentityKey::new(device_id, Some(module_id)),
+            timestamp,
+            twin,
+        );
+    }
+
+    fn deleted(&mut self, key: IdentityKey, timestamp: &str, twin: Value) {
         self.events.push(StoreEvent::IdentityDeleted {
-            key: IdentityKey::new(device_id, Some(module_id)),
+            key,
+            timestamp: timestamp.to_owned(),
+            twin,
         });
     }
 
-    /// Desired properties of the device (or module) changed; announced once committed.
-    pub fn notify(&mut self, key: &IdentityKey, change: DesiredChange) {
-        self.events.push(StoreEvent::DesiredChanged {
+    /// The identity was created with this twin; announced once committed.
+    pub fn created(&mut self, key: &IdentityKey, timestamp: &str, twin: Value) {
+        self.events.push(StoreEvent::IdentityCreated {
             key: key.clone(),
-            change,
+            timestamp: timestamp.to_owned(),
+            twin,
+        });
+    }
+
+    /// The twin of the device (or module) changed; announced once committed.
+    pub fn twin_changed(&mut self, key: &IdentityKey, change: TwinChange) {
+        self.events.push(StoreEvent::TwinChanged {
+            key: key.clone(),
+            change: Box::new(change),
         });
     }
 

@@ -11,6 +11,11 @@
 //! into existing ones) moves no counter and notifies nobody (spec §5.4 rule 9, recommended).
 
 mod metadata;
+mod notice;
+
+pub use notice::{TwinBefore, TwinOp, diff, notification_body};
+
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -44,6 +49,9 @@ pub struct TwinState {
     /// IoT Plug and Play model id; empty when none was announced.
     #[serde(default)]
     pub model_id: String,
+    /// The automatic configurations targeting this twin: id to status (`Targeted`, `Applied`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configurations: BTreeMap<String, String>,
 }
 
 /// A desired change to push to the device: the notification payload of spec §3.7.
@@ -78,6 +86,7 @@ impl TwinState {
             etag: 1,
             version: 2,
             model_id: String::new(),
+            configurations: BTreeMap::new(),
         }
     }
 

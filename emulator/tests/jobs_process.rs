@@ -1,11 +1,9 @@
 //! Jobs across `kill -9`: a job killed while it runs resumes after restart and patches every
 //! matching twin exactly once.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Binary, Service};
+use iothub_twin_test_support::{EmulatorProcess, Launch, Service};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -34,10 +32,18 @@ async fn count(service: &Service, query: &str) -> u64 {
     body[0]["n"].as_u64().unwrap()
 }
 
+/// This crate's emulator binary on free ports, with its data in `dir`.
+fn emulator(dir: &std::path::Path) -> EmulatorProcess {
+    Launch::new(env!("CARGO_BIN_EXE_iothub-twin-emulator"))
+        .data_dir(dir)
+        .free_ports()
+        .start()
+}
+
 #[tokio::test]
 async fn kill_9_during_a_5000_device_job_then_every_twin_is_patched_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = Binary::in_dir(dir.path(), &[]);
+    let hub = emulator(dir.path());
     let service = hub.service();
     for chunk in 0..DEVICES / 100 {
         let items: Vec<Value> = (0..100)
@@ -85,7 +91,7 @@ async fn kill_9_during_a_5000_device_job_then_every_twin_is_patched_exactly_once
     hub.kill_9();
     assert!(seen < DEVICES as u64);
 
-    let restarted = Binary::in_dir(dir.path(), &[]);
+    let restarted = emulator(dir.path());
     let service = restarted.service();
     let deadline = Instant::now() + Duration::from_secs(120);
     let done = loop {

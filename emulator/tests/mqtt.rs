@@ -1,15 +1,13 @@
 //! The MQTT device endpoint with a raw client: CONNECT rules, sessions, twin topics, faults.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Service;
-use common::mqtt::{RawClient, connect_packet, sas};
 use iothub_twin::topics::{
     DESIRED_PATCHES, TWIN_RESPONSES, parse_twin_response, reported_patch, twin_get,
 };
 use iothub_twin_emulator::{EmulatorConfig, FaultSettings, RunningEmulator};
+use iothub_twin_test_support::Service;
+use iothub_twin_test_support::mqtt::{RawClient, connect_packet, sas};
 use reqwest::Method;
 use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, SubscribeReasonCode};
@@ -733,13 +731,14 @@ async fn x509_self_signed_and_ca_signed_devices() {
         ),
     ];
     for (device, cert, key, expected, why) in cases {
-        let stream = common::mqtt::tls(
+        let stream = iothub_twin_test_support::mqtt::tls(
             hub.mqtt_port(),
             &hub.emulator.ca_cert_pem,
             Some((&cert, &key)),
         )
         .await;
-        let mut client = RawClient::over(common::mqtt::Link::Tls(Box::new(stream)));
+        let mut client =
+            RawClient::over(iothub_twin_test_support::mqtt::Link::Tls(Box::new(stream)));
         let (_, code) = client.connect(connect_packet(device, None, true)).await;
         assert_eq!(code, expected, "{why}");
     }

@@ -1,25 +1,22 @@
 //! The emulator binary as users run it: the CLI contract, TLS, restarts and `kill -9`.
 
-mod common;
-
-use common::{Binary, Service, start_failure, tls_config};
+use iothub_twin_test_support::{Launch, ReadyLine, Service, tls_config};
 use reqwest::Method;
 use serde_json::json;
 
+/// This crate's emulator binary, logging at `info`.
+fn binary() -> Launch {
+    Launch::new(env!("CARGO_BIN_EXE_iothub-twin-emulator")).log("info")
+}
+
 #[tokio::test]
 async fn ready_line_follows_the_contract() {
-    let hub = Binary::start(&[
-        "--in-memory",
-        "--https-port",
-        "0",
-        "--mqtt-port",
-        "0",
-        "--device",
-        "dev1",
-        "--device",
-        "dev2",
-    ]);
-    let ready = &hub.ready;
+    let hub = binary()
+        .args(["--in-memory", "--device", "dev1", "--device", "dev2"])
+        .free_ports()
+        .start();
+    // The line as printed, fields in order.
+    let ready = &serde_json::to_value(&hub.ready).unwrap();
     let fields: Vec<&str> = ready
         .as_object()
         .unwrap()
@@ -35,11 +32,17 @@ async fn ready_line_follows_the_contract() {
             "https_port",
             "ca_cert",
             "service_connection_string",
-            "devices"
+            "devices",
+            "explorer_url"
         ]
     );
     assert_eq!(ready["event"], "ready");
     let https_port = ready["https_port"].as_u64().unwrap();
+    let explorer = ready["explorer_url"].as_str().unwrap();
+    let token = explorer
+        .strip_prefix(&format!("https://localhost:{https_port}/explorer/?token="))
+        .unwrap_or_else(|| panic!("{explorer}"));
+    assert_eq!(token.len(), 64, "256 random bits as hex");
     let mqtt_port = ready["mqtt_port"].as_u64().unwrap();
     assert!(std::path::Path::new(ready["ca_cert"].as_str().unwrap()).is_absolute());
     assert!(
@@ -78,7 +81,11 @@ async fn ready_line_follows_the_contract() {
 #[tokio::test]
 async fn restart_keeps_devices_twins_keys_and_the_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let first = Binary::in_dir(dir.path(), &["--device", "dev1"]);
+    let first = binary()
+        .data_dir(dir.path())
+        .free_ports()
+        .args(["--device", "dev1"])
+        .start();
     let service = first.service();
     let (status, _) = service
         .send(Method::PUT, "/devices/dev2", Some(&json!({})), None)
@@ -91,21 +98,21 @@ async fn restart_keeps_devices_twins_keys_and_the_ca() {
         .await
         .unwrap();
     assert_eq!(status, 200);
-    let ca = std::fs::read_to_string(first.ready["ca_cert"].as_str().unwrap()).unwrap();
+    let ca = first.ca_pem();
     let ready_before = first.ready.clone();
     let (exit, logs) = first.terminate();
     assert!(exit.success(), "SIGTERM is a clean stop: {exit:?}\n{logs}");
     assert!(logs.contains("emulator stopped"), "{logs}");
 
-    let second = Binary::in_dir(dir.path(), &["--device", "dev1"]);
-    assert_eq!(
-        std::fs::read_to_string(second.ready["ca_cert"].as_str().unwrap()).unwrap(),
-        ca
-    );
-    let key_of = |ready: &serde_json::Value| {
-        ready["service_connection_string"]
-            .as_str()
-            .unwrap()
+    let second = binary()
+        .data_dir(dir.path())
+        .free_ports()
+        .args(["--device", "dev1"])
+        .start();
+    assert_eq!(second.ca_pem(), ca);
+    let key_of = |ready: &ReadyLine| {
+        ready
+            .service_connection_string
             .rsplit('=')
             .nth(1)
             .map(str::to_owned)
@@ -115,10 +122,8 @@ async fn restart_keeps_devices_twins_keys_and_the_ca() {
         key_of(&ready_before),
         "policy keys are kept"
     );
-    let without_port = |ready: &serde_json::Value| {
-        ready["devices"]["dev1"]
-            .as_str()
-            .unwrap()
+    let without_port = |ready: &ReadyLine| {
+        ready.devices["dev1"]
             .split(";GatewayHostName")
             .next()
             .map(str::to_owned)
@@ -129,10 +134,7 @@ async fn restart_keeps_devices_twins_keys_and_the_ca() {
         "--device keeps an existing device"
     );
     // The old service client (old CA, old key) still works against the restarted hub.
-    let old_client = Service::new(
-        second.ready["service_connection_string"].as_str().unwrap(),
-        &ca,
-    );
+    let old_client = Service::new(&second.ready.service_connection_string, &ca);
     let (status, again) = old_client
         .send(Method::GET, "/twins/dev2", None, None)
         .await
@@ -146,7 +148,7 @@ async fn restart_keeps_devices_twins_keys_and_the_ca() {
 #[tokio::test]
 async fn kill_9_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = Binary::in_dir(dir.path(), &[]);
+    let hub = binary().data_dir(dir.path()).free_ports().start();
     let service = std::sync::Arc::new(hub.service());
     // 40 devices created concurrently, then 160 desired patches spread over them, 8 at a time.
     let creates: Vec<_> = (0..40)
@@ -198,7 +200,7 @@ async fn kill_9_loses_no_acknowledged_write() {
     // Right after the last acknowledgement: no flush, no goodbye.
     hub.kill_9();
 
-    let restarted = Binary::in_dir(dir.path(), &[]);
+    let restarted = binary().data_dir(dir.path()).free_ports().start();
     let service = restarted.service();
     for i in 0..40 {
         let id = format!("crash{i:02}");
@@ -215,9 +217,9 @@ async fn kill_9_loses_no_acknowledged_write() {
 
 #[tokio::test]
 async fn tls_1_2_and_1_3_are_served_and_other_cas_are_refused() {
-    let hub = Binary::start(&["--in-memory", "--https-port", "0", "--mqtt-port", "0"]);
-    let cs = hub.ready["service_connection_string"].as_str().unwrap();
-    let ca = std::fs::read_to_string(hub.ready["ca_cert"].as_str().unwrap()).unwrap();
+    let hub = binary().args(["--in-memory"]).free_ports().start();
+    let cs = hub.ready.service_connection_string.as_str();
+    let ca = hub.ca_pem();
     for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
         let client = Service::with_tls(cs, tls_config(&ca, &[version]));
         let (status, _) = client
@@ -251,7 +253,9 @@ fn ports_that_cannot_be_bound_name_their_flag() {
         } else {
             "--https-port"
         };
-        let (status, stderr) = start_failure(&["--in-memory", flag, &port, other, "0"]);
+        let (status, stderr) = binary()
+            .args(["--in-memory", flag, &port, other, "0"])
+            .fail();
         assert_eq!(status.code(), Some(2), "{stderr}");
         assert!(
             stderr.contains(flag) && stderr.contains("in use"),
@@ -278,7 +282,7 @@ fn bad_flags_are_refused_with_a_message() {
         ),
         (vec!["--https-port", "99999"], "99999"),
     ] {
-        let (status, stderr) = start_failure(&args);
+        let (status, stderr) = binary().args(&args).fail();
         assert!(!status.success(), "{args:?}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
@@ -288,17 +292,11 @@ fn bad_flags_are_refused_with_a_message() {
 async fn in_memory_writes_nothing_to_disk() {
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("never-created");
-    let hub = Binary::start(&[
-        "--in-memory",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--https-port",
-        "0",
-        "--mqtt-port",
-        "0",
-        "--device",
-        "d1",
-    ]);
+    let hub = binary()
+        .args(["--in-memory", "--device", "d1"])
+        .data_dir(&dir)
+        .free_ports()
+        .start();
     let (status, _) = hub
         .service()
         .send(

@@ -1,10 +1,9 @@
-//! Security suite (issue #10 item 4): one test per attack, each asserting the hub's exact
+//! Security suite: one test per attack, each asserting the hub's exact
 //! refusal over REST and MQTT wherever the attack applies, against the emulator binary logging
 //! at `trace`; every test ends by searching the emulator's and the clients' logs for every
 //! key, token and signature it used (`hub.finish()`). `make security` runs it and counts the
 //! `attack:` lines.
 
-mod common;
 #[path = "security/hub.rs"]
 mod hub;
 #[path = "security/isolation.rs"]
@@ -14,9 +13,9 @@ mod normal_flow;
 #[path = "security/transport.rs"]
 mod transport;
 
-use common::mqtt::RawClient;
 use hub::{Hub, Outcome, expect_refused, not_authorized, unauthorized};
 use iothub_twin::auth::SharedAccessKey;
+use iothub_twin_test_support::RawClient;
 use reqwest::Method;
 use rumqttc::mqttbytes::v4::ConnectReturnCode;
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { after, before, test } = require('node:test');
-const { REPO_ROOT } = require('../compat/node/emulator');
+const { REPO_ROOT } = require('./emulator');
 const { startHub, runNode } = require('./helpers');
 
 const SAMPLES = path.join(REPO_ROOT, 'samples', 'node');

@@ -1,13 +1,13 @@
 'use strict';
 // Shared by the iothub-twin Node tests (not a test file: `node --test` runs *.test.js only):
-// the emulator binary on free ports (tests/compat/node/emulator.js starts it), its control API,
+// the emulator binary on free ports (emulator.js starts it), its control API,
 // and bounded polling (no sleeps to wait for things).
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const https = require('node:https');
 const path = require('node:path');
-const { startEmulator, stopEmulator } = require('../compat/node/emulator');
+const { startEmulator, stopEmulator } = require('./emulator');
 
 const PACKAGE = path.resolve(__dirname, '..', '..', 'bindings-node');
 const ENTRA_TOKEN = 'test-entra-token';

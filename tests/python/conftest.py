@@ -1,5 +1,5 @@
 """Fixtures for the Python package's tests: the emulator binary on free ports (started and
-stopped with tests/compat/python/conftest.py's helpers), devices made through our own
+stopped by emulator.py, next to this file), devices made through our own
 registry manager, and the emulator's control API (drop a device's connection).
 
 The package under test is ``iothub_twin`` as installed in the venv (``make python`` runs
@@ -22,12 +22,10 @@ import pytest
 import iothub_twin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "compat_conftest", REPO_ROOT / "tests" / "compat" / "python" / "conftest.py"
-)
+_spec = importlib.util.spec_from_file_location("iothub_twin_test_emulator", Path(__file__).with_name("emulator.py"))
 assert _spec is not None and _spec.loader is not None
-compat = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(compat)
+emulator = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(emulator)
 
 
 class Hub:
@@ -79,12 +77,12 @@ class Hub:
 @pytest.fixture(scope="session")
 def hub():
     token = secrets.token_hex(16)
-    emu = compat.start_emulator("python-binding", https_port=0, extra_args=("--entra-token", token))
+    emu = emulator.start_emulator("python-binding", https_port=0, extra_args=("--entra-token", token))
     emu.entra_token = token
     try:
         yield Hub(emu)
     finally:
-        compat.stop_emulator(emu)
+        emulator.stop_emulator(emu)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"):

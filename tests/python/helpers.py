@@ -1,7 +1,9 @@
-"""Small helpers shared by the test files (SAS tokens, desired-property views)."""
+"""Small helpers shared by the test files (SAS tokens, desired-property views, aio managers
+run as sync ones)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -25,3 +27,14 @@ def user_props(section: dict) -> dict:
 
 def key_of(cs: str) -> str:
     return dict(part.split("=", 1) for part in cs.split(";"))["SharedAccessKey"]
+
+
+class AioAsSync:
+    """Runs each aio method to completion, so one test body covers both APIs."""
+
+    def __init__(self, manager) -> None:
+        self._manager = manager
+
+    def __getattr__(self, name):
+        method = getattr(self._manager, name)
+        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from types import SimpleNamespace
@@ -11,7 +10,7 @@ import pytest
 
 import iothub_twin
 import iothub_twin.aio
-from helpers import user_props
+from helpers import AioAsSync, user_props
 from iothub_twin.exceptions import (
     ConnectionFailedError,
     CredentialError,
@@ -21,17 +20,6 @@ from iothub_twin.exceptions import (
 from iothub_twin.models import QueryResult, QuerySpecification, Twin, TwinProperties
 
 LOCATION = {"region": "US", "plant": "Redmond43"}
-
-
-class AioAsSync:
-    """Runs each aio method to completion, so one test body covers both APIs."""
-
-    def __init__(self, manager) -> None:
-        self._manager = manager
-
-    def __getattr__(self, name):
-        method = getattr(self._manager, name)
-        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
 
 
 def make(kind, *args, factory="from_connection_string", **kwargs):
@@ -97,7 +85,7 @@ def test_query_pages_with_continuation_tokens(registry):
     found, token, pages = [], None, 0
     while True:
         page = registry.query_iot_hub(spec, token, 2)
-        assert isinstance(page, QueryResult) and page.type == "twin"
+        assert isinstance(page, QueryResult) and page.type == "Twin"
         assert len(page.items) <= 2
         found += [twin.device_id for twin in page.items]
         pages += 1
@@ -109,7 +97,7 @@ def test_query_pages_with_continuation_tokens(registry):
     raw = registry.query_iot_hub(
         QuerySpecification(query=f"SELECT COUNT() AS n FROM devices WHERE tags.batch = '{tag}'")
     )
-    assert raw.type == "raw" and raw.items == [{"n": 5}]
+    assert raw.type == "Raw" and raw.items == [{"n": 5}]
 
 
 def test_x509_and_ca_devices(registry):

@@ -7,78 +7,33 @@
 //! answer, over its own HTTP/1.1 keep-alive connection (as the official SDKs do). Prints one
 //! JSON line per scenario and a summary table with the durable/in-memory ratios.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use iothub_twin::auth::{SasToken, ServiceAuth, ServiceConnectionString, unix_time_now};
 use iothub_twin_bench::Emulator;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
+use iothub_twin_test_support::{Service, tls_config};
 use serde_json::{Value, json};
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+/// One client: the shared REST client over its own HTTP/1.1 keep-alive connection.
+fn client(emulator: &Emulator) -> anyhow::Result<Service> {
+    let mut tls = tls_config(&emulator.ca_pem()?, rustls::DEFAULT_VERSIONS);
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Service::with_tls(
+        &emulator.ready().service_connection_string,
+        tls,
+    ))
 }
 
-impl Client {
-    fn new(ready: &Value) -> anyhow::Result<Self> {
-        let cs: ServiceConnectionString = ready["service_connection_string"]
-            .as_str()
-            .context("cs")?
-            .parse()?;
-        let ServiceAuth::SharedAccessKey(key) = &cs.auth else {
-            anyhow::bail!("key expected")
-        };
-        let token = SasToken::generate(
-            &cs.host_name.to_string(),
-            key,
-            Some(&cs.key_name),
-            unix_time_now() + 3600,
-        );
-        let ca = std::fs::read(ready["ca_cert"].as_str().context("ca")?)?;
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(&ca) {
-            roots.add(cert?)?;
-        }
-        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Self {
-            http: reqwest::Client::builder()
-                .tls_backend_preconfigured(tls)
-                .http1_only()
-                .build()?,
-            base: format!("https://{}", cs.host_name),
-            token: token.expose_secret().to_owned(),
-        })
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> anyhow::Result<()> {
-        let response = self
-            .http
-            .request(
-                method,
-                format!("{}{path}?api-version=2021-04-12", self.base),
-            )
-            .header("authorization", &self.token)
-            .json(body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.bytes().await?;
-        Ok(())
-    }
+/// Sends `method path body`; an error unless the hub answered with success.
+async fn send(
+    client: &Service,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> anyhow::Result<()> {
+    let (status, _) = client.send(method, path, Some(body), None).await?;
+    anyhow::ensure!((200..300).contains(&status), "{path}: {status}");
+    Ok(())
 }
 
 struct Outcome {
@@ -96,14 +51,14 @@ async fn scenario(
     let emulator = Emulator::start(binary, &[], !durable)?;
     let mut workers = Vec::new();
     for i in 0..clients {
-        let client = Client::new(&emulator.ready)?;
-        client
-            .send(
-                reqwest::Method::PUT,
-                &format!("/devices/bench{i}"),
-                &json!({}),
-            )
-            .await?;
+        let client = client(&emulator)?;
+        send(
+            &client,
+            reqwest::Method::PUT,
+            &format!("/devices/bench{i}"),
+            &json!({}),
+        )
+        .await?;
         workers.push(client);
     }
     let start = Instant::now();
@@ -119,9 +74,13 @@ async fn scenario(
                     let body =
                         json!({"properties": {"desired": {"power_level": n, "mode": "bench"}}});
                     let sent = Instant::now();
-                    client
-                        .send(reqwest::Method::PATCH, &format!("/twins/bench{i}"), &body)
-                        .await?;
+                    send(
+                        &client,
+                        reqwest::Method::PATCH,
+                        &format!("/twins/bench{i}"),
+                        &body,
+                    )
+                    .await?;
                     latencies.push(sent.elapsed().as_micros() as u64);
                     n += 1;
                 }

@@ -12,51 +12,19 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use iothub_twin::service::{Authentication, Device, QueryOptions};
 use iothub_twin::tls::Trust;
 use iothub_twin::{ServiceClient, ServiceClientOptions};
+use iothub_twin_bench::Emulator;
 use serde_json::{Value, json};
 
 const DEVICE: &str = "bench-device";
 const QUERY: &str = "SELECT * FROM devices WHERE deviceId = 'bench-device'";
-
-struct Emulator {
-    child: Child,
-    ready: Value,
-}
-
-impl Emulator {
-    fn start(binary: &str) -> anyhow::Result<Self> {
-        let mut child = Command::new(binary)
-            .args(["--in-memory", "--https-port", "0", "--mqtt-port", "0"])
-            .env("IOTHUB_TWIN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {binary}"))?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-        let ready = serde_json::from_str(&line).with_context(|| format!("ready line {line:?}"))?;
-        Ok(Self { child, ready })
-    }
-
-    fn field(&self, name: &str) -> anyhow::Result<&str> {
-        self.ready[name].as_str().context("ready line field")
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Rate {
     calls: usize,
@@ -141,8 +109,8 @@ fn python_sdk(
     let mut command = Command::new(python);
     command
         .arg(&script)
-        .arg(emulator.field("service_connection_string")?)
-        .arg(emulator.field("ca_cert")?)
+        .arg(&emulator.ready().service_connection_string)
+        .arg(&emulator.ready().ca_cert)
         .arg(DEVICE)
         .arg(seconds.to_string());
     if with_query {
@@ -174,13 +142,13 @@ async fn main() -> anyhow::Result<()> {
         root.join(".venv/bin/python").display().to_string()
     });
 
-    let emulator = Emulator::start(&binary)?;
+    let emulator = Emulator::start(&binary, &[], true)?;
     let options = ServiceClientOptions {
-        trust: Trust::Pem(std::fs::read_to_string(emulator.field("ca_cert")?)?),
+        trust: Trust::Pem(emulator.ca_pem()?),
         ..Default::default()
     };
     let client = ServiceClient::from_connection_string(
-        emulator.field("service_connection_string")?,
+        &emulator.ready().service_connection_string,
         options,
     )?;
     client

@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import inspect
-import logging
-from typing import Any, AsyncIterator, Callable, Dict, Optional
+import json
+from typing import Any, AsyncIterator, Callable, Dict, Optional, Tuple
 
 from . import _native
-from .exceptions import ClientClosedError, InvalidArgumentError, NoConnectionError
-
-logger = logging.getLogger("iothub_twin")
+from ._handlers import call_handler as _call_handler
+from ._out_of_scope import add_device_names
+from ._proxy import ProxyOptions
+from ._sastoken import SasTokenMethods
+from .exceptions import (
+    ClientClosedError,
+    ClientError,
+    ConnectionFailedError,
+    InvalidArgumentError,
+    NoConnectionError,
+)
 
 Handler = Optional[Callable[..., Any]]
 
@@ -75,12 +82,13 @@ def _options(kwargs: Dict[str, Any], excluded: set, **pem: str) -> _native.Devic
             raise TypeError(f"Unsupported keyword argument: '{name}'")
     if kwargs.get("cipher"):
         raise InvalidArgumentError("cipher is not supported: TLS uses rustls' safe defaults")
-    if kwargs.get("proxy_options") is not None:
-        raise InvalidArgumentError("proxy_options is not supported")
+    proxy = kwargs.get("proxy_options")
+    if proxy is not None and not isinstance(proxy, ProxyOptions):
+        raise InvalidArgumentError("proxy_options must be a ProxyOptions")
     native = {name: kwargs.get(name) for name in _NATIVE_OPTIONS}
     return _native.DeviceOptions(
         gateway_host_name=kwargs.get("gateway_hostname"), product_info=kwargs.get("product_info") or None,
-        **native, **pem
+        proxy=None if proxy is None else proxy._native(), **native, **pem
     )
 
 
@@ -91,22 +99,19 @@ _NATIVE_OPTIONS = (
 )
 
 
-async def _call_handler(handler: Callable[..., Any], args: tuple, executor: Any) -> None:
-    """Calls a plain function or coroutine function handler; errors are logged, not raised."""
-    try:
-        if executor is not None and not inspect.iscoroutinefunction(handler):
-            await asyncio.get_running_loop().run_in_executor(executor, handler, *args)
-            return
-        result = handler(*args)
-        if inspect.isawaitable(result):
-            await result
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        logger.exception("the %s handler raised", getattr(handler, "__name__", "event"))
+def read_x509(x509: X509) -> Tuple[str, str]:
+    """The certificate and key PEM files' text."""
+    if x509.pass_phrase:
+        raise InvalidArgumentError("encrypted private keys (pass_phrase) are not supported")
+    with open(x509.certificate_file, encoding="ascii") as f:
+        certificate_pem = f.read()
+    with open(x509.key_file, encoding="ascii") as f:
+        private_key_pem = f.read()
+    return certificate_pem, private_key_pem
 
 
-class IoTHubDeviceClient:
+@add_device_names
+class IoTHubDeviceClient(SasTokenMethods):
     """A device (or module) twin client. Make one with a ``create_from_*`` class method."""
 
     def __init__(
@@ -120,6 +125,8 @@ class IoTHubDeviceClient:
         self._is_shut_down = False
         self._desired_handler: Handler = None
         self._state_handler: Handler = None
+        self._background_handler: Handler = None
+        self._desired_queue: Optional[AsyncIterator[Dict[str, Any]]] = None
         self._tasks: Dict[str, asyncio.Task] = {}
         # Set by the sync client: handlers then run in this executor, off the loop.
         self._handler_executor: Optional[concurrent.futures.Executor] = None
@@ -138,22 +145,39 @@ class IoTHubDeviceClient:
         return cls(credential, options, kwargs.get("auto_connect", True))
 
     @classmethod
+    def create_from_symmetric_key(
+        cls, symmetric_key: str, hostname: str, device_id: str, **kwargs: Any
+    ) -> "IoTHubDeviceClient":
+        """A client for a device's symmetric key (base64); the core signs and renews its SAS
+        tokens (``sastoken_ttl`` seconds each)."""
+        return cls._from_key(symmetric_key, hostname, device_id, None, kwargs)
+
+    @classmethod
+    def _from_key(
+        cls, key: str, hostname: str, device_id: str, module_id: Optional[str], kwargs: Dict[str, Any]
+    ) -> "IoTHubDeviceClient":
+        options = _options(kwargs, excluded=set())
+        # The core's one credential parser takes the parts as a connection string.
+        parts = [f"HostName={hostname}", f"DeviceId={device_id}", f"SharedAccessKey={key}"]
+        if module_id is not None:
+            parts.insert(2, f"ModuleId={module_id}")
+        credential = _native.Credential.connection_string(";".join(parts))
+        return cls(credential, options, kwargs.get("auto_connect", True))
+
+    @classmethod
     def create_from_sastoken(cls, sastoken: str, **kwargs: Any) -> "IoTHubDeviceClient":
         """A client for a ready-made SAS token (it cannot be renewed)."""
         options = _options(kwargs, excluded={"sastoken_ttl"})
-        return cls(_native.Credential.sas_token(sastoken), options, kwargs.get("auto_connect", True))
+        client = cls(_native.Credential.sas_token(sastoken), options, kwargs.get("auto_connect", True))
+        client._sastoken_expiry = _native.sas_token_expiry(sastoken)
+        return client
 
     @classmethod
     def create_from_x509_certificate(
         cls, x509: X509, hostname: str, device_id: str, **kwargs: Any
     ) -> "IoTHubDeviceClient":
         """A client authenticating with an X.509 certificate (PEM files)."""
-        if x509.pass_phrase:
-            raise InvalidArgumentError("encrypted private keys (pass_phrase) are not supported")
-        with open(x509.certificate_file, encoding="ascii") as f:
-            certificate_pem = f.read()
-        with open(x509.key_file, encoding="ascii") as f:
-            private_key_pem = f.read()
+        certificate_pem, private_key_pem = read_x509(x509)
         options = _options(
             kwargs, excluded={"sastoken_ttl"}, certificate_pem=certificate_pem, private_key_pem=private_key_pem
         )
@@ -216,6 +240,7 @@ class IoTHubDeviceClient:
         """Disconnects for good: no handler is called after this returns; calls then raise
         ClientClosedError."""
         self._is_shut_down = True
+        self._cancel_sastoken_alarm()
         native, self._native = self._native, None
         await self._stop_handler_tasks()
         if native is not None:
@@ -238,8 +263,26 @@ class IoTHubDeviceClient:
 
     async def patch_twin_reported_properties(self, reported_properties_patch: Dict[str, Any]) -> None:
         """Merges the patch into the reported properties (``None`` values delete keys)."""
+        try:
+            # As azure-iot-device: a patch that is not JSON is a ClientError caused by the
+            # TypeError json raises, before anything is sent.
+            json.dumps(reported_properties_patch)
+        except (TypeError, ValueError) as e:
+            raise ClientError("the reported properties patch is not JSON serializable") from e
         native = self._native or await self._ready()  # fast path: connected
         await native.patch_twin_reported_properties(reported_properties_patch)
+
+    async def receive_twin_desired_properties_patch(self) -> Dict[str, Any]:
+        """The next desired-properties patch (waits for it), as azure-iot-device's deprecated
+        receive API; as there, receiving starts with the first call, and patches from then on
+        queue up in order."""
+        return await (await self._received_patches()).__anext__()
+
+    async def _received_patches(self) -> AsyncIterator[Dict[str, Any]]:
+        native = self._native or await self._ready()
+        if self._desired_queue is None:
+            self._desired_queue = native.desired_property_updates()
+        return self._desired_queue
 
     def desired_property_updates(self) -> AsyncIterator[Dict[str, Any]]:
         """Desired-property patches from now on, each with ``$version``; after a reconnect, one
@@ -270,6 +313,17 @@ class IoTHubDeviceClient:
         self._state_handler = value
         self._restart_task("state")
 
+    @property
+    def on_background_exception(self) -> Handler:
+        """Called with the error when the client gives up in the background (credentials
+        refused, or the reconnect policy exhausted)."""
+        return self._background_handler
+
+    @on_background_exception.setter
+    def on_background_exception(self, value: Handler) -> None:
+        self._background_handler = value
+        self._restart_task("state")
+
     def _restart_task(self, name: str) -> None:
         old = self._tasks.pop(name, None)
         if old is not None:
@@ -290,7 +344,7 @@ class IoTHubDeviceClient:
         if name == "desired" and self._desired_handler is not None:
             stream = native.desired_property_updates()
             self._tasks[name] = asyncio.ensure_future(self._deliver_patches(stream))
-        elif name == "state" and self._state_handler is not None:
+        elif name == "state" and (self._state_handler is not None or self._background_handler is not None):
             states = native.connection_state_updates()
             self._tasks[name] = asyncio.ensure_future(self._deliver_states(states))
 
@@ -305,9 +359,14 @@ class IoTHubDeviceClient:
         was_connected = True
         async for state in states:
             now_connected = state == "connected"
-            handler = self._state_handler
-            if self._is_shut_down or handler is None:
+            if self._is_shut_down:
                 return
+            if state == "failed" and self._background_handler is not None:
+                error = ConnectionFailedError("the client gave up connecting; see its logs for why")
+                await _call_handler(self._background_handler, (error,), self._handler_executor)
+            handler = self._state_handler
+            if handler is None:
+                continue
             if now_connected != was_connected:
                 was_connected = now_connected
                 await _call_handler(handler, (), self._handler_executor)

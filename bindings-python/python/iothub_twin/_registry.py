@@ -16,6 +16,8 @@ import time
 from typing import Any, Dict, List, Optional, Union
 
 from . import _native
+from ._identities import IdentityMethods
+from ._out_of_scope import add_service_names
 from .exceptions import InvalidArgumentError
 from ._job_models import BulkRegistryOperationResult
 from .models import (
@@ -26,6 +28,8 @@ from .models import (
     Module,
     QueryResult,
     QuerySpecification,
+    RegistryStatistics,
+    ServiceStatistics,
     SymmetricKey,
     Twin,
     X509Thumbprint,
@@ -64,7 +68,8 @@ def _scopes(parent_scopes: Union[None, str, List[str]]) -> Optional[List[str]]:
     return [parent_scopes] if isinstance(parent_scopes, str) else parent_scopes
 
 
-class IoTHubRegistryManager:
+@add_service_names
+class IoTHubRegistryManager(IdentityMethods):
     """Service (back-end) client. Make one with ``from_connection_string`` or
     ``from_token_credential``."""
 
@@ -101,8 +106,12 @@ class IoTHubRegistryManager:
             raise InvalidArgumentError("give a connection string, or a host and a token credential")
 
     @classmethod
-    def from_connection_string(cls, connection_string: str, **kwargs: Any) -> "IoTHubRegistryManager":
-        """A client for a service connection string (``HostName=…;SharedAccessKeyName=…;…``)."""
+    def from_connection_string(
+        cls, connection_string: str, transport_type: Any = None, **kwargs: Any
+    ) -> "IoTHubRegistryManager":
+        """A client for a service connection string (``HostName=…;SharedAccessKeyName=…;…``).
+        ``transport_type`` picks the official SDK's AMQP or MQTT link for cloud-to-device
+        messages, which iothub_twin does not send: twins and identities always go over HTTPS."""
         return cls(connection_string=connection_string, **kwargs)
 
     @classmethod
@@ -178,8 +187,9 @@ class IoTHubRegistryManager:
         page_size = None if max_item_count is None else int(max_item_count)
         page = await (await self._client()).query(query, page_size, continuation_token)
         items = page["items"]
-        if page["type"] == "twin":
+        if page["itemType"] == "twin":
             items = [Twin.deserialize(item) for item in items]
+        # The hub's own `type` string, as the official SDK passes it through.
         return QueryResult(type=page["type"], items=items, continuation_token=page["continuationToken"])
 
     async def bulk_create_or_update_devices(self, devices: List[Any]) -> "BulkRegistryOperationResult":
@@ -289,6 +299,14 @@ class IoTHubRegistryManager:
 
     async def delete_module(self, device_id: str, module_id: str, etag: Optional[str] = None) -> None:
         await (await self._client()).delete_module(device_id, module_id, etag)
+
+    # ~~~ statistics ~~~
+
+    async def get_device_registry_statistics(self) -> RegistryStatistics:
+        return RegistryStatistics.deserialize(await (await self._client()).get_device_registry_statistics())
+
+    async def get_service_statistics(self) -> ServiceStatistics:
+        return ServiceStatistics.deserialize(await (await self._client()).get_service_statistics())
 
     async def _shutdown_at_exit(self) -> None:
         return None

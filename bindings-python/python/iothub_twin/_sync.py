@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 from typing import Any, Dict, Iterator, List, Optional, Union
 
 from . import _device, _loop, _registry
-from .models import Device, Module, QueryResult, QuerySpecification, Twin
+from .models import Device, Module, QueryResult, QuerySpecification, RegistryStatistics, ServiceStatistics, Twin
 from ._device import Handler, X509
+from ._identities import SyncIdentityMethods
+from ._out_of_scope import add_device_names, add_service_names
 
 
+@add_device_names
 class IoTHubDeviceClient:
     """Sync twin client, like ``azure.iot.device.IoTHubDeviceClient``."""
 
@@ -29,6 +33,12 @@ class IoTHubDeviceClient:
     @classmethod
     def create_from_sastoken(cls, sastoken: str, **kwargs: Any) -> "IoTHubDeviceClient":
         return cls(_device.IoTHubDeviceClient.create_from_sastoken(sastoken, **kwargs))
+
+    @classmethod
+    def create_from_symmetric_key(
+        cls, symmetric_key: str, hostname: str, device_id: str, **kwargs: Any
+    ) -> "IoTHubDeviceClient":
+        return cls(_device.IoTHubDeviceClient.create_from_symmetric_key(symmetric_key, hostname, device_id, **kwargs))
 
     @classmethod
     def create_from_x509_certificate(
@@ -60,6 +70,24 @@ class IoTHubDeviceClient:
 
     def patch_twin_reported_properties(self, reported_properties_patch: Dict[str, Any]) -> None:
         _loop.run(self._aio.patch_twin_reported_properties(reported_properties_patch))
+
+    def receive_twin_desired_properties_patch(
+        self, block: bool = True, timeout: Optional[float] = None
+    ) -> Optional[Dict[str, Any]]:
+        """The next desired patch; ``None`` when ``block`` is false and none is waiting, or
+        after ``timeout`` seconds (as azure-iot-device)."""
+        wait = None if block else 0.0
+        if block and timeout is not None:
+            wait = timeout
+
+        async def receive() -> Optional[Dict[str, Any]]:
+            patches = await self._aio._received_patches()
+            try:
+                return await asyncio.wait_for(patches.__anext__(), wait)
+            except asyncio.TimeoutError:
+                return None
+
+        return _loop.run(receive())
 
     def desired_property_updates(self) -> Iterator[Dict[str, Any]]:
         """Desired patches from now on, blocking for each; ends at disconnect/shutdown."""
@@ -96,11 +124,31 @@ class IoTHubDeviceClient:
     def on_connection_state_change(self, value: Handler) -> None:
         _loop.run(self._set_handler("on_connection_state_change", value))
 
+    def update_sastoken(self, sastoken: str) -> None:
+        _loop.run(self._aio.update_sastoken(sastoken))
+
+    @property
+    def on_new_sastoken_required(self) -> Handler:
+        return self._aio.on_new_sastoken_required
+
+    @on_new_sastoken_required.setter
+    def on_new_sastoken_required(self, value: Handler) -> None:
+        _loop.run(self._set_handler("on_new_sastoken_required", value))
+
+    @property
+    def on_background_exception(self) -> Handler:
+        return self._aio.on_background_exception
+
+    @on_background_exception.setter
+    def on_background_exception(self, value: Handler) -> None:
+        _loop.run(self._set_handler("on_background_exception", value))
+
 
 TwinLike = Union[Twin, Dict[str, Any]]
 
 
-class IoTHubRegistryManager:
+@add_service_names
+class IoTHubRegistryManager(SyncIdentityMethods):
     """Sync service client, like ``azure.iot.hub.IoTHubRegistryManager``."""
 
     def __init__(
@@ -113,7 +161,9 @@ class IoTHubRegistryManager:
         self._aio = _registry.IoTHubRegistryManager(connection_string, host, token_credential, **kwargs)
 
     @classmethod
-    def from_connection_string(cls, connection_string: str, **kwargs: Any) -> "IoTHubRegistryManager":
+    def from_connection_string(
+        cls, connection_string: str, transport_type: Any = None, **kwargs: Any
+    ) -> "IoTHubRegistryManager":
         return cls(connection_string=connection_string, **kwargs)
 
     @classmethod
@@ -190,3 +240,9 @@ class IoTHubRegistryManager:
 
     def delete_module(self, device_id: str, module_id: str, etag: Optional[str] = None) -> None:
         _loop.run(self._aio.delete_module(device_id, module_id, etag))
+
+    def get_device_registry_statistics(self) -> RegistryStatistics:
+        return _loop.run(self._aio.get_device_registry_statistics())
+
+    def get_service_statistics(self) -> ServiceStatistics:
+        return _loop.run(self._aio.get_service_statistics())

@@ -117,6 +117,16 @@ class InvalidTwinError(InvalidArgumentError):
     """A twin document or patch breaks one of IoT Hub's twin rules (names, depth, size)."""
 
 
+class OutOfScopeError(IoTHubError, NotImplementedError):
+    """A name of the official SDKs outside device twins (telemetry, direct methods,
+    cloud-to-device messages, file upload, IoT Edge): iothub_twin does not fake it."""
+
+
+class OutOfScopeImportError(OutOfScopeError, ImportError):
+    """``from iothub_twin import Message`` and the like: an :class:`OutOfScopeError` that is
+    also the ``ImportError`` an import statement expects."""
+
+
 OperationTimeoutError = OperationTimeout
 
 __all__ = [
@@ -139,4 +149,6 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidConnectionStringError",
     "InvalidTwinError",
+    "OutOfScopeError",
+    "OutOfScopeImportError",
 ]

@@ -246,14 +246,114 @@ class QueryResult:
         )
 
 
+class ConfigurationContent(Model):
+    """``device_content``: ``{"properties.desired.<path>": value}`` (modules content is not
+    supported by the emulator)."""
+
+    device_content: Optional[Dict[str, Any]]
+    modules_content: Optional[Dict[str, Any]]
+    module_content: Optional[Dict[str, Any]]
+    _attribute_map = {
+        "device_content": ("deviceContent", None),
+        "modules_content": ("modulesContent", None),
+        "module_content": ("moduleContent", None),
+    }
+
+
+class ConfigurationMetrics(Model):
+    """Metric ``queries`` by name and their ``results`` (counts of twins)."""
+
+    results: Optional[Dict[str, int]]
+    queries: Optional[Dict[str, str]]
+    _attribute_map = {"results": ("results", None), "queries": ("queries", None)}
+
+
+class Configuration(Model):
+    """An automatic device configuration."""
+
+    id: Optional[str]
+    schema_version: Optional[str]
+    labels: Optional[Dict[str, str]]
+    content: Optional[ConfigurationContent]
+    target_condition: Optional[str]
+    created_time_utc: Optional[str]
+    last_updated_time_utc: Optional[str]
+    priority: Optional[int]
+    system_metrics: Optional[ConfigurationMetrics]
+    metrics: Optional[ConfigurationMetrics]
+    etag: Optional[str]
+    _attribute_map = {
+        "id": ("id", None),
+        "schema_version": ("schemaVersion", None),
+        "labels": ("labels", None),
+        "content": ("content", ConfigurationContent),
+        "target_condition": ("targetCondition", None),
+        "created_time_utc": ("createdTimeUtc", None),
+        "last_updated_time_utc": ("lastUpdatedTimeUtc", None),
+        "priority": ("priority", None),
+        "system_metrics": ("systemMetrics", ConfigurationMetrics),
+        "metrics": ("metrics", ConfigurationMetrics),
+        "etag": ("etag", None),
+    }
+
+
+class ConfigurationQueriesTestInput(Model):
+    """A target condition and custom metric queries to check."""
+
+    target_condition: Optional[str]
+    custom_metric_queries: Optional[Dict[str, str]]
+    _attribute_map = {
+        "target_condition": ("targetCondition", None),
+        "custom_metric_queries": ("customMetricQueries", None),
+    }
+
+
+class ConfigurationQueriesTestResponse(Model):
+    """What is wrong with the checked queries (empty when they are valid)."""
+
+    target_condition_error: Optional[str]
+    custom_metric_query_errors: Optional[Dict[str, str]]
+    _attribute_map = {
+        "target_condition_error": ("targetConditionError", None),
+        "custom_metric_query_errors": ("customMetricQueryErrors", None),
+    }
+
+
+class RegistryStatistics(Model):
+    """Device counts of the registry."""
+
+    total_device_count: Optional[int]
+    enabled_device_count: Optional[int]
+    disabled_device_count: Optional[int]
+    _attribute_map = {
+        "total_device_count": ("totalDeviceCount", None),
+        "enabled_device_count": ("enabledDeviceCount", None),
+        "disabled_device_count": ("disabledDeviceCount", None),
+    }
+
+
+class ServiceStatistics(Model):
+    """Connected devices."""
+
+    connected_device_count: Optional[int]
+    _attribute_map = {"connected_device_count": ("connectedDeviceCount", None)}
+
+
 __all__ = [
     "AuthenticationMechanism",
+    "Configuration",
+    "ConfigurationContent",
+    "ConfigurationMetrics",
+    "ConfigurationQueriesTestInput",
+    "ConfigurationQueriesTestResponse",
     "Device",
     "DeviceCapabilities",
     "Model",
     "Module",
     "QueryResult",
     "QuerySpecification",
+    "RegistryStatistics",
+    "ServiceStatistics",
     "SymmetricKey",
     "Twin",
     "TwinProperties",

@@ -185,6 +185,11 @@ impl SasToken {
         self.token.expose_secret()
     }
 
+    /// `sig`: the signature (base64, decoded from the token's percent-encoding).
+    pub fn expose_signature(&self) -> &str {
+        self.signature.expose_secret()
+    }
+
     /// `se`: expiry in Unix seconds.
     pub fn expiry(&self) -> u64 {
         self.expiry

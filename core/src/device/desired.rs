@@ -27,10 +27,19 @@ pub struct DesiredPatch {
 impl DesiredPatch {
     /// The patch as the hub sends it: the members plus `"$version"`.
     pub fn to_json(&self) -> Value {
-        let mut body = self.patch.clone();
-        body.insert("$version".into(), Value::from(self.version));
-        Value::Object(body)
+        with_version(&self.patch, self.version)
     }
+
+    /// The whole desired document after the change, with `"$version"`.
+    pub fn document_json(&self) -> Value {
+        with_version(&self.document, self.version)
+    }
+}
+
+fn with_version(members: &JsonObject, version: u64) -> Value {
+    let mut body = members.clone();
+    body.insert("$version".into(), Value::from(version));
+    Value::Object(body)
 }
 
 /// What a notification led to.

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use async_http_proxy::HttpError;
 use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish};
 use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, SubscribeFilter};
@@ -11,11 +12,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
 use super::ConnectionState;
+use super::credential::Secret;
 use super::desired::{DesiredPatch, DesiredTracker, Outcome};
+use super::held::HeldPatches;
 use super::link::Link;
 use super::requests::{Reply, RequestKind, Requests};
+use crate::auth::SasToken;
 use crate::topics::{DESIRED_PATCHES, TWIN_RESPONSES, parse_desired_patch, parse_twin_response};
-use crate::twin::{self, JsonObject};
 use crate::{Error, ErrorKind, Result};
 
 /// What the handle asks of the driver.
@@ -31,6 +34,10 @@ pub(crate) enum Command {
     },
     WatchDesired(mpsc::UnboundedSender<DesiredPatch>),
     WatchState(mpsc::UnboundedSender<ConnectionState>),
+    UpdateToken {
+        token: SasToken,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Close {
         done: oneshot::Sender<()>,
     },
@@ -38,9 +45,6 @@ pub(crate) enum Command {
 
 /// The driver's own resync reads use `$rid`s from the top of the range.
 const RESYNC_RIDS: u64 = 1 << 63;
-
-/// Desired patches held for the first watcher before they are folded into one.
-const HELD_PATCHES: usize = 256;
 
 /// Why the driver gave up.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,33 +65,6 @@ impl Failure {
     }
 }
 
-/// Desired patches that arrived before anyone watched (e.g. between `connect` returning and
-/// a binding subscribing): handed to the first watcher, so no patch is lost in that window.
-#[derive(Debug, Default)]
-struct HeldPatches {
-    watched: bool,
-    patches: Vec<DesiredPatch>,
-    /// The desired document before the first held patch, to fold them into one exactly.
-    base: JsonObject,
-}
-
-impl HeldPatches {
-    fn hold(&mut self, patch: DesiredPatch) {
-        if self.patches.len() >= HELD_PATCHES
-            && let Some(last) = self.patches.last()
-        {
-            // Nobody is watching yet: keep memory bounded by folding what is held into one
-            // patch holding exactly the difference, as after a reconnect.
-            let folded = DesiredPatch {
-                version: last.version,
-                patch: twin::diff(&self.base, &last.document),
-                document: last.document.clone(),
-            };
-            self.patches = vec![folded];
-        }
-        self.patches.push(patch);
-    }
-}
 #[derive(Debug, PartialEq)]
 enum Phase {
     /// The next poll connects.
@@ -228,6 +205,9 @@ impl Driver {
                 self.desired_watchers.push(sender);
             }
             Command::WatchState(sender) => self.state_watchers.push(sender),
+            Command::UpdateToken { token, reply } => {
+                let _ = reply.send(self.update_token(token));
+            }
             Command::Close { .. } => unreachable!("handled by run"),
         }
     }
@@ -239,8 +219,16 @@ impl Driver {
                 self.refusals = 0;
                 self.phase = Phase::Subscribing;
                 // Re-subscribe on every connection: never rely on the hub's session.
-                let filters = [TWIN_RESPONSES, DESIRED_PATCHES]
-                    .map(|f| SubscribeFilter::new(f.to_owned(), QoS::AtLeastOnce));
+                // Twin responses at QoS 0, as the Node SDK subscribes: a lost response is covered
+                // by resending the request on the next connection, and at QoS 1 every response
+                // cost a PUBACK (a packet, a TLS record and a write each way to the hub's
+                // bookkeeping) on the round trip. Desired pushes stay at QoS 1 so the hub keeps
+                // them for the session.
+                let filters = [
+                    (TWIN_RESPONSES, QoS::AtMostOnce),
+                    (DESIRED_PATCHES, QoS::AtLeastOnce),
+                ]
+                .map(|(f, qos)| SubscribeFilter::new(f.to_owned(), qos));
                 if self.mqtt.try_subscribe_many(filters).is_err() {
                     tracing::warn!("could not queue the SUBSCRIBE");
                 }
@@ -371,6 +359,25 @@ impl Driver {
         self.renew_at = password.renew_after.map(|after| Instant::now() + after);
     }
 
+    /// Takes `token` as the password from now on and reconnects with it at once (also out of
+    /// a failed state, e.g. after the previous token expired and was refused); requests in
+    /// flight are sent again on the new connection, as after any reconnect.
+    fn update_token(&mut self, token: SasToken) -> Result<()> {
+        if !matches!(self.link.secret, Secret::Token(_)) {
+            return Err(Error::invalid_argument(
+                "only a client made from a SAS token takes a new one: this client signs its own",
+            ));
+        }
+        self.link.secret = Secret::Token(token);
+        self.update_password();
+        self.eventloop.clean();
+        self.renewing_since = None;
+        self.refusals = 0;
+        self.phase = Phase::Connecting;
+        self.set_state(ConnectionState::Connecting);
+        Ok(())
+    }
+
     fn reconnect_now(&mut self) {
         self.update_password();
         self.phase = Phase::Connecting;
@@ -387,6 +394,14 @@ impl Driver {
         let reason = describe(&error);
         tracing::info!(%reason, "MQTT connection lost");
         self.renewing_since = None;
+        if proxy_refused_credentials(&error) {
+            // Retrying with the same proxy credentials cannot succeed.
+            return self.fail(Failure {
+                kind: ErrorKind::Credential,
+                reason: "the proxy refused the credentials (407 Proxy Authentication Required)"
+                    .into(),
+            });
+        }
         if refused {
             self.refusals += 1;
             let give_up = self.first_connect.is_some()
@@ -460,6 +475,18 @@ impl Driver {
         }
         self.set_state(ConnectionState::Closed);
     }
+}
+
+/// A `407` from the HTTP proxy: its credentials are missing or wrong.
+fn proxy_refused_credentials(error: &ConnectionError) -> bool {
+    // rumqttc does not export its ProxyError; the HTTP error is its source.
+    let ConnectionError::Proxy(proxy) = error else {
+        return false;
+    };
+    matches!(
+        std::error::Error::source(proxy).and_then(|e| e.downcast_ref::<HttpError>()),
+        Some(HttpError::HttpCode200(407))
+    )
 }
 
 fn describe(error: &ConnectionError) -> String {

@@ -3,11 +3,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rumqttc::{MqttOptions, TlsConfiguration, Transport as MqttTransport};
+use rumqttc::{
+    MqttOptions, Proxy, ProxyAuth, ProxyType, TlsConfiguration, Transport as MqttTransport,
+};
 
 use super::credential::Secret;
 use super::options::{DeviceClientOptions, Transport};
 use crate::auth::{HostPort, SasToken, check_identity_id, encode_uri_component};
+use crate::proxy::ProxyOptions;
 use crate::{Error, Result};
 
 /// The `api-version` the client speaks.
@@ -158,7 +161,7 @@ impl Link {
             (Secret::X509, Some(certificate)) => Some(certificate),
             _ => None,
         };
-        let tls = crate::tls::client_config(&self.options.trust, &[], certificate)?;
+        let tls = crate::tls_cache::shared_client_config(&self.options.trust, &[], certificate)?;
         let mut options = match self.options.transport {
             Transport::Mqtt => {
                 let mut options = MqttOptions::new(
@@ -177,9 +180,31 @@ impl Link {
                 options
             }
         };
+        let proxy = match &self.options.proxy {
+            Some(proxy) => Some(proxy.clone()),
+            None => ProxyOptions::from_env_for(target.host())?,
+        };
+        if let Some(proxy) = proxy {
+            let auth = match proxy.basic_auth() {
+                Some((username, password)) => ProxyAuth::Basic {
+                    username: username.to_owned(),
+                    password: password.to_owned(),
+                },
+                None => ProxyAuth::None,
+            };
+            options.set_proxy(Proxy {
+                ty: ProxyType::Http,
+                auth,
+                addr: proxy.host,
+                port: proxy.port,
+            });
+        }
         options
             .set_keep_alive(self.options.keep_alive)
             .set_clean_session(false)
+            // QoS 1 publishes in flight: the core publishes at QoS 0 only, and rumqttc keeps a
+            // slot per possible one (~65 B each, 100 by default) in every connection.
+            .set_inflight(8)
             .set_max_packet_size(256 * 1024 + 1024, 256 * 1024 + 1024)
             .set_credentials(self.username(), password);
         Ok(options)

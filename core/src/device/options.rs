@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::auth::HostPort;
 use crate::options::{positive, within};
+use crate::proxy::ProxyOptions;
 use crate::retry::RetryPolicy;
 use crate::tls::{ClientCertificate, Trust};
 use crate::{Error, Result};
@@ -71,6 +72,9 @@ pub struct DeviceClientOptions {
     /// Twin requests (mostly reported patches) that may wait for a connection before new ones
     /// are refused with `QueueFull`.
     pub offline_queue_capacity: usize,
+    /// An HTTP CONNECT proxy to tunnel the MQTT connection (TLS or WebSockets) through;
+    /// `None`: the one `HTTPS_PROXY` names, unless `NO_PROXY` exempts the hub.
+    pub proxy: Option<ProxyOptions>,
 }
 
 impl Default for DeviceClientOptions {
@@ -88,6 +92,7 @@ impl Default for DeviceClientOptions {
             reconnect: RetryPolicy::default(),
             max_authentication_failures: 3,
             offline_queue_capacity: 1000,
+            proxy: None,
         }
     }
 }

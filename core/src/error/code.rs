@@ -62,6 +62,8 @@ error_codes! {
     JobNotFound = 404002,
     /// The module (or its twin) does not exist.
     ModuleNotFound = 404010,
+    /// The automatic device configuration does not exist.
+    ConfigurationNotFound = 404301,
     /// The device is not connected (direct methods).
     DeviceNotOnline = 404103,
     /// A device with this id already exists.
@@ -70,6 +72,8 @@ error_codes! {
     JobAlreadyExists = 409007,
     /// A module with this id already exists on the device.
     ModuleAlreadyExistsOnDevice = 409301,
+    /// A configuration with this id already exists.
+    ConfigurationAlreadyExists = 409401,
     /// The etag (If-Match) or `$version` precondition did not match.
     PreconditionFailed = 412001,
     /// The message or request body is too large.
@@ -78,6 +82,8 @@ error_codes! {
     TooManyDevices = 413002,
     /// The device holds too many modules.
     TooManyModulesOnDevice = 413003,
+    /// The hub holds as many configurations as it may.
+    ConfigurationCountLimitExceeded = 413101,
     /// The request was throttled.
     ThrottlingException = 429001,
     /// An internal error.

@@ -16,7 +16,9 @@ use super::ServiceClientOptions;
 use super::credential::{Credential, SasTokenProvider, TokenProvider};
 use super::http::{HttpRequest, HttpResponse, HttpSend, ReqwestSender};
 use super::retry;
-use crate::auth::{HostPort, ServiceAuth, ServiceConnectionString, encode_uri_component};
+use crate::auth::{
+    HostPort, SasToken, ServiceAuth, ServiceConnectionString, encode_uri_component, unix_time_now,
+};
 use crate::{Error, Result};
 
 /// A client for IoT Hub's service REST API: twins, the identity registry and queries.
@@ -136,6 +138,28 @@ impl ServiceClient {
             ServiceAuth::SharedAccessSignature(token) => Credential::fixed(token)?,
         };
         Self::build(cs.host_name, credential, options)
+    }
+
+    /// A client for a ready-made service SAS token (`SharedAccessSignature sr={host}&sig=…&se=…&skn=…`),
+    /// as azure-iothub's `Registry.fromSharedAccessSignature`: the hub is the token's `sr`. It
+    /// cannot be renewed, so requests fail with an authentication error once it expires.
+    pub fn from_shared_access_signature(
+        token: &str,
+        options: ServiceClientOptions,
+    ) -> Result<Self> {
+        options.validate()?;
+        let token = SasToken::parse(token)
+            .map_err(|e| Error::invalid_argument(format!("not a SAS token: {e}")))?;
+        token
+            .check_expiry(unix_time_now())
+            .map_err(|e| Error::invalid_argument(e.to_string()))?;
+        if token.key_name().is_none() {
+            return Err(Error::invalid_argument(
+                "a service SAS token names its policy (skn); this one is a device token",
+            ));
+        }
+        let host_name: HostPort = token.resource().parse()?;
+        Self::build(host_name, Credential::fixed(&token)?, options)
     }
 
     /// A client for hub `host_name` (`myhub.azure-devices.net`, or `host:port`) that asks

@@ -10,7 +10,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 
 use super::ServiceClientOptions;
-use crate::tls::client_config;
+use crate::tls_cache::shared_client_config;
 use crate::{Error, Result};
 
 /// One request, fully built (URL with `api-version`, every header, the body).
@@ -52,10 +52,17 @@ impl HttpResponse {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TransportError {
     pub(crate) reason: String,
+    /// The HTTP proxy answered `407`: its credentials are missing or wrong.
+    pub(crate) proxy_refused: bool,
 }
 
 impl From<TransportError> for Error {
     fn from(e: TransportError) -> Self {
+        if e.proxy_refused {
+            return Error::authentication(
+                "the proxy refused the credentials (407 Proxy Authentication Required)",
+            );
+        }
         Error::Connection { reason: e.reason }
     }
 }
@@ -75,14 +82,23 @@ pub(crate) struct ReqwestSender {
 
 impl ReqwestSender {
     pub(crate) fn new(options: &ServiceClientOptions) -> Result<Self> {
-        let tls = client_config(&options.trust, &[b"h2", b"http/1.1"], None)?;
-        let client = reqwest::Client::builder()
+        let tls = shared_client_config(&options.trust, &[b"h2", b"http/1.1"], None)?;
+        let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
-            .connect_timeout(options.connect_timeout)
-            .build()
-            .map_err(|e| Error::InvalidArgument {
-                reason: format!("the HTTP client could not be built: {}", chain(&e)),
-            })?;
+            .connect_timeout(options.connect_timeout);
+        if let Some(proxy) = &options.proxy {
+            let mut through =
+                reqwest::Proxy::all(proxy.url()).map_err(|e| Error::InvalidArgument {
+                    reason: format!("the proxy is not usable: {}", chain(&e)),
+                })?;
+            if let Some((username, password)) = proxy.basic_auth() {
+                through = through.basic_auth(username, password);
+            }
+            builder = builder.proxy(through);
+        }
+        let client = builder.build().map_err(|e| Error::InvalidArgument {
+            reason: format!("the HTTP client could not be built: {}", chain(&e)),
+        })?;
         Ok(Self { client })
     }
 }
@@ -113,8 +129,13 @@ impl HttpSend for ReqwestSender {
 fn transport_error(error: reqwest::Error) -> TransportError {
     // reqwest's own text is terse ("error sending request"); the causes say what happened.
     // URLs carry no secrets (ids and api-version only).
+    let reason = chain(&error);
+    // hyper-util's tunnel reports a proxy's 407 as "proxy authorization required" (its error
+    // type is not exported through reqwest, so the text is what there is to go by).
+    let proxy_refused = reason.contains("proxy authorization required");
     TransportError {
-        reason: chain(&error),
+        reason,
+        proxy_refused,
     }
 }
 

@@ -133,8 +133,9 @@ impl Module {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Authentication {
-    /// `sas`, `selfSigned`, `certificateAuthority` or `none`.
-    #[serde(rename = "type")]
+    /// `sas`, `selfSigned`, `certificateAuthority` or `none`. IoT Hub takes a missing `type` as
+    /// `sas` (the official SDKs' own examples leave it out), so reading does too.
+    #[serde(rename = "type", default = "sas_type")]
     pub kind: AuthenticationType,
     /// The symmetric keys, for `sas`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +143,10 @@ pub struct Authentication {
     /// The certificate thumbprints, for `selfSigned`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x509_thumbprint: Option<X509Thumbprint>,
+}
+
+fn sas_type() -> AuthenticationType {
+    AuthenticationType::Sas
 }
 
 impl Authentication {
@@ -230,6 +235,16 @@ mod tests {
         let back = serde_json::to_value(&device).unwrap();
         assert_eq!(back["authentication"]["type"], "sas");
         assert_eq!(back["connectionStateUpdatedTime"], "0001-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn an_authentication_without_type_is_sas_as_on_the_hub() {
+        let device: Device = serde_json::from_value(json!({
+            "deviceId": "d", "status": "enabled", "unknownField": 1,
+            "authentication": {"symmetricKey": {"primaryKey": null, "secondaryKey": null}}
+        }))
+        .unwrap();
+        assert_eq!(device.authentication.unwrap().kind, AuthenticationType::Sas);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::API_VERSION;
 use crate::options::positive;
+use crate::proxy::ProxyOptions;
 use crate::retry::RetryPolicy;
 use crate::tls::Trust;
 use crate::{Error, Result};
@@ -48,6 +49,9 @@ pub struct ServiceClientOptions {
     pub api_version: String,
     /// Appended to the `User-Agent` header, e.g. `"my-app/1.2"`.
     pub product_info: Option<String>,
+    /// An HTTP CONNECT proxy for every request; `None`: the one `HTTPS_PROXY` names, unless
+    /// `NO_PROXY` exempts the hub (reqwest reads both).
+    pub proxy: Option<ProxyOptions>,
 }
 
 impl ServiceClientOptions {
@@ -82,6 +86,7 @@ impl Default for ServiceClientOptions {
             sas_token_ttl: Duration::from_secs(3600),
             api_version: API_VERSION.to_owned(),
             product_info: None,
+            proxy: None,
         }
     }
 }

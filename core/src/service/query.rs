@@ -110,16 +110,20 @@ impl QueryItem {
     }
 }
 
-/// One page of results; serialized as `{"items", "type", "continuationToken"}`, the shape
-/// both bindings hand on.
+/// One page of results; serialized as `{"items", "type", "itemType", "continuationToken"}`,
+/// the shape both bindings hand on: `type` is `x-ms-item-type` as the hub sent it (the official
+/// SDKs pass it through unchanged), `itemType` the core's reading of it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryPage {
     /// The items, typed by `item_type`.
     pub items: Vec<QueryItem>,
     /// `x-ms-item-type`, when the hub sent it.
-    #[serde(rename = "type")]
+    #[serde(rename = "itemType")]
     pub item_type: Option<QueryItemType>,
+    /// `x-ms-item-type` exactly as the hub sent it.
+    #[serde(rename = "type")]
+    pub item_type_as_sent: Option<String>,
     /// `x-ms-continuation`: where the next page starts; `None` on the last page.
     #[serde(rename = "continuationToken")]
     pub continuation: Option<String>,
@@ -142,7 +146,8 @@ impl ServiceClient {
             call.headers.push((CONTINUATION, value));
         }
         let response = self.execute(&call).await?;
-        let item_type = response.header("x-ms-item-type").map(QueryItemType::parse);
+        let item_type_as_sent = response.header("x-ms-item-type").map(str::to_owned);
+        let item_type = item_type_as_sent.as_deref().map(QueryItemType::parse);
         let continuation = response
             .header("x-ms-continuation")
             .filter(|token| !token.is_empty())
@@ -164,6 +169,7 @@ impl ServiceClient {
         Ok(QueryPage {
             items,
             item_type,
+            item_type_as_sent,
             continuation,
         })
     }

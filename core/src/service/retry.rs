@@ -50,8 +50,9 @@ pub(crate) fn classify(
             error: error_from_response(&response),
         },
         Err(transport) => Outcome::Failure {
+            // The same proxy credentials will be refused again.
+            retry: idempotent && !transport.proxy_refused,
             error: transport.into(),
-            retry: idempotent,
             retry_after: None,
         },
     }

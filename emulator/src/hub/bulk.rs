@@ -18,12 +18,12 @@ use serde_json::{Value, json};
 
 use super::Hub;
 use super::identities::{create, stale_etag};
-use super::twins::{patch_of, sections};
+use super::twins::{announce_service_write, patch_of, sections};
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::{IdentityBody, IdentityKey, Registry};
 use crate::store::Changes;
-use crate::twin_state::{DesiredChange, TwinState};
+use crate::twin_state::{DesiredChange, TwinBefore, TwinState};
 
 /// The most items one call may carry (IoT Hub's limit).
 pub const MAX_BULK_ITEMS: usize = 100;
@@ -155,12 +155,12 @@ fn apply(
             let body = identity_body(item, key);
             create(registry, key, &body, now)?;
             let (_, twin) = registry.find_mut(key)?;
-            let (twin_after, notification) = patched(twin, item, now)?;
+            let (twin_after, _) = patched(twin, item, now)?;
             *twin = twin_after;
             changes.touch(&key.device_id, key.module());
-            if let Some(notification) = notification {
-                changes.notify(key, notification);
-            }
+            // A created identity is announced once, with its twin as the item left it.
+            let (identity, twin) = registry.find(key)?;
+            changes.created(key, now, identity.twin_json(twin));
         }
         Mode::Update { if_match } => {
             let (identity, twin) = registry.find_mut(key)?;
@@ -177,30 +177,30 @@ fn apply(
             )?;
             let was_enabled = identity.enabled;
             parsed.apply_to(identity, now);
+            let before = (twin.version, TwinBefore::service(twin));
             *twin = twin_after;
             if was_enabled && !identity.enabled {
                 changes.disabled(key);
             }
             changes.touch(&key.device_id, key.module());
-            if let Some(notification) = notification {
-                changes.notify(key, notification);
-            }
+            announce_service_write(changes, key, (before.0, &before.1), twin, notification, now);
         }
         Mode::Delete { if_match } => {
-            let (identity, _) = registry.find(key)?;
+            let (identity, twin) = registry.find(key)?;
             if if_match && !identity.etag_matches(etag("eTag").or(Some(""))) {
                 return Err(stale_etag("device", &identity.etag_text()));
             }
+            let twin = identity.twin_json(twin);
             match key.module() {
                 None => {
                     registry.devices.remove(&key.device_id);
-                    changes.delete_device(&key.device_id);
+                    changes.delete_device(&key.device_id, now, twin);
                 }
                 Some(module_id) => {
                     if let Some(device) = registry.devices.get_mut(&key.device_id) {
                         device.modules.remove(module_id);
                     }
-                    changes.delete_module(&key.device_id, module_id);
+                    changes.delete_module(&key.device_id, module_id, now, twin);
                 }
             }
         }
@@ -209,15 +209,13 @@ fn apply(
             if if_match && !twin.etag_matches(etag("twinETag").or(Some(""))) {
                 return Err(stale_etag("twin", &twin.etag_text()));
             }
-            let version_before = twin.version;
+            let before = (twin.version, TwinBefore::service(twin));
             let (twin_after, notification) = patched(twin, item, now)?;
             *twin = twin_after;
-            if twin.version != version_before {
+            if twin.version != before.0 {
                 changes.touch(&key.device_id, key.module());
             }
-            if let Some(notification) = notification {
-                changes.notify(key, notification);
-            }
+            announce_service_write(changes, key, (before.0, &before.1), twin, notification, now);
         }
     }
     Ok(())

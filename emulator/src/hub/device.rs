@@ -8,6 +8,8 @@ use super::Hub;
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::{Identity, IdentityKey};
+use crate::store::TwinChange;
+use crate::twin_state::{TwinBefore, TwinOp, notification_body};
 
 impl Hub {
     /// The identity a CONNECT names and whether its device is enabled (a module's device may be
@@ -57,7 +59,16 @@ impl Hub {
         self.store
             .write(|registry, changes| {
                 let (identity, twin) = registry.find_mut(key)?;
+                let before = TwinBefore::device(twin);
                 let version = twin.reported_patch(&patch, expected_version, &now)?;
+                let change = TwinChange {
+                    op: TwinOp::Update,
+                    version: twin.version,
+                    timestamp: now.clone(),
+                    desired: None,
+                    body: notification_body(&before, twin, TwinOp::Update),
+                };
+                changes.twin_changed(key, change);
                 identity.last_activity_time = now;
                 changes.touch(&key.device_id, key.module());
                 Ok(version)

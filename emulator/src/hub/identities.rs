@@ -79,6 +79,11 @@ impl Hub {
                     }
                 };
                 let answer = tagged(identity);
+                if if_match.is_none() {
+                    let (identity, twin) = registry.find(key)?;
+                    changes.created(key, &now, identity.twin_json(twin));
+                }
+                let (identity, _) = registry.find(key)?;
                 if was_enabled && !identity.enabled {
                     // A disabled identity may not stay connected.
                     changes.disabled(key);
@@ -95,22 +100,24 @@ impl Hub {
         key: &IdentityKey,
         if_match: Option<&str>,
     ) -> Result<(), HubError> {
+        let now = clock::now_iso();
         self.store
             .write(|registry, changes| {
-                let (identity, _) = registry.find(key)?;
+                let (identity, twin) = registry.find(key)?;
                 if !identity.etag_matches(if_match) {
                     return Err(stale_etag(kind(key), &identity.etag_text()));
                 }
+                let twin = identity.twin_json(twin);
                 match key.module() {
                     None => {
                         registry.devices.remove(&key.device_id);
-                        changes.delete_device(&key.device_id);
+                        changes.delete_device(&key.device_id, &now, twin);
                     }
                     Some(module_id) => {
                         if let Some(device) = registry.devices.get_mut(&key.device_id) {
                             device.modules.remove(module_id);
                         }
-                        changes.delete_module(&key.device_id, module_id);
+                        changes.delete_module(&key.device_id, module_id, &now, twin);
                     }
                 }
                 Ok(())
@@ -132,10 +139,11 @@ impl Hub {
                         "primaryKey": random_key().expose_base64(),
                         "secondaryKey": random_key().expose_base64()}}});
                     let parsed = IdentityBody::parse(&body, id, None, None)?;
-                    registry
-                        .devices
-                        .insert(id.clone(), Device::create(id, parsed, &now));
+                    let device = Device::create(id, parsed, &now);
+                    let twin = device.identity.twin_json(&device.twin);
+                    registry.devices.insert(id.clone(), device);
                     changes.touch(id, None);
+                    changes.created(&IdentityKey::device(id), &now, twin);
                 }
                 Ok(())
             })

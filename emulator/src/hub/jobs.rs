@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
 use super::Hub;
-use super::twins::{patch_of, sections};
+use super::twins::{announce_service_write, patch_of, sections};
 use crate::clock;
 use crate::error::HubError;
 use crate::job_state::{
@@ -28,6 +28,7 @@ use crate::job_state::{
 use crate::query;
 use crate::registry::{IdentityKey, Registry};
 use crate::store::Changes;
+use crate::twin_state::TwinBefore;
 use crate::twin_state::TwinState;
 
 /// Twins one batch of a job patches under one write lock (and one commit).
@@ -268,17 +269,21 @@ fn run_batch(
         let device_id = job.targets[position].device_id.clone();
         let outcome = match registry.devices.get_mut(&device_id) {
             None => Err(HubError::device_not_found(&device_id)),
-            Some(device) => apply_update(&mut device.twin, &job.update_twin, stamp),
+            Some(device) => {
+                let before = (device.twin.version, TwinBefore::service(&device.twin));
+                apply_update(&mut device.twin, &job.update_twin, stamp).map(|desired| {
+                    let key = IdentityKey::device(&device_id);
+                    let before = (before.0, &before.1);
+                    announce_service_write(changes, &key, before, &device.twin, desired, stamp);
+                })
+            }
         };
         let target = &mut job.targets[position];
         target.end_time = Some(stamp.to_owned());
         match outcome {
-            Ok(notification) => {
+            Ok(()) => {
                 target.status = TargetStatus::Completed;
                 changes.touch(&device_id, None);
-                if let Some(notification) = notification {
-                    changes.notify(&IdentityKey::device(&device_id), notification);
-                }
             }
             Err(error) => {
                 target.status = TargetStatus::Failed;

@@ -18,7 +18,10 @@ use super::{Hub, Tagged};
 use crate::clock;
 use crate::error::HubError;
 use crate::registry::IdentityKey;
-use crate::twin_state::{DesiredChange, TwinState, removal_patch};
+use crate::store::{Changes, TwinChange};
+use crate::twin_state::{
+    DesiredChange, TwinBefore, TwinOp, TwinState, notification_body, removal_patch,
+};
 
 impl Hub {
     /// A device or module twin, as the service API shows it.
@@ -42,7 +45,7 @@ impl Hub {
         if_match: Option<&str>,
     ) -> Result<Tagged, HubError> {
         let (tags, desired) = sections(body)?;
-        self.write_twin(key, if_match, |twin, now| {
+        self.write_twin(key, if_match, TwinOp::Update, |twin, now| {
             let tags = patch_of(tags, &twin.tags);
             let desired = patch_of(desired, &twin.desired);
             twin.service_patch(tags.as_ref(), desired.as_ref(), now)
@@ -59,7 +62,7 @@ impl Hub {
     ) -> Result<Tagged, HubError> {
         let (tags, desired) = sections(body)?;
         let (tags, desired) = (replacement_of(tags)?, replacement_of(desired)?);
-        self.write_twin(key, if_match, move |twin, now| {
+        self.write_twin(key, if_match, TwinOp::Replace, move |twin, now| {
             twin.service_replace(tags, desired, now)
         })
         .await
@@ -69,6 +72,7 @@ impl Hub {
         &self,
         key: &IdentityKey,
         if_match: Option<&str>,
+        op: TwinOp,
         change: impl FnOnce(&mut TwinState, &str) -> Result<Option<DesiredChange>, HubError>,
     ) -> Result<Tagged, HubError> {
         let now = clock::now_iso();
@@ -78,17 +82,22 @@ impl Hub {
                 if !twin.etag_matches(if_match) {
                     return Err(stale_etag("twin", &twin.etag_text()));
                 }
-                let version_before = twin.version;
-                let notification = change(twin, &now)?;
+                let (version_before, before) = (twin.version, TwinBefore::service(twin));
+                let desired = change(twin, &now)?;
                 let answer = Tagged {
                     json: identity.twin_json(twin),
                     etag: twin.etag_text(),
                 };
                 if twin.version != version_before {
                     changes.touch(&key.device_id, key.module());
-                }
-                if let Some(notification) = notification {
-                    changes.notify(key, notification);
+                    let change = TwinChange {
+                        op,
+                        version: twin.version,
+                        timestamp: now.clone(),
+                        desired,
+                        body: notification_body(&before, twin, op),
+                    };
+                    changes.twin_changed(key, change);
                 }
                 Ok(answer)
             })
@@ -170,4 +179,32 @@ fn first_null(object: &JsonObject, prefix: &str) -> Option<String> {
             _ => None,
         }
     })
+}
+
+/// Announces a service-side twin write (a job's patch, a bulk `updateTwin`) as one
+/// [`crate::store::StoreEvent::TwinChanged`], as [`Hub`]'s own twin writes do; nothing when the
+/// write left the twin's version as it was.
+pub(super) fn announce_service_write(
+    changes: &mut Changes,
+    key: &IdentityKey,
+    before: (u64, &TwinBefore),
+    twin: &TwinState,
+    desired: Option<DesiredChange>,
+    now: &str,
+) {
+    let (version_before, before) = before;
+    if twin.version == version_before {
+        return;
+    }
+    let op = TwinOp::Update;
+    changes.twin_changed(
+        key,
+        TwinChange {
+            op,
+            version: twin.version,
+            timestamp: now.to_owned(),
+            desired,
+            body: notification_body(before, twin, op),
+        },
+    );
 }

@@ -53,6 +53,24 @@ pub(crate) fn parse(text: &str) -> Result<Query, HubError> {
     query(&mut input).map_err(|error| syntax_error(text, text.len() - input.len(), error))
 }
 
+/// Parses a bare condition, the `WHERE` part of a query alone (a configuration's target
+/// condition); positions in errors are the condition's own.
+pub(crate) fn parse_condition(text: &str) -> Result<super::ast::Expr, HubError> {
+    let mut input = text;
+    let condition = |i: &mut &str| -> PResult<super::ast::Expr> {
+        let expr = cut_err(|i: &mut &str| expr::expression(i, 0))
+            .context(Problem::Expected("a condition"))
+            .parse_next(i)?;
+        ws(i)?;
+        if !i.is_empty() {
+            let here = i.checkpoint();
+            return fail_at(i, &here, Problem::Expected("the end of the condition"));
+        }
+        Ok(expr)
+    };
+    condition(&mut input).map_err(|error| syntax_error(text, text.len() - input.len(), error))
+}
+
 fn query(input: &mut &str) -> PResult<Query> {
     cut_err(keyword("SELECT"))
         .context(Problem::Expected("SELECT"))

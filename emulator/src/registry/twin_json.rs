@@ -42,13 +42,15 @@ pub enum TwinField {
     Tags,
     /// `properties`.
     Properties,
+    /// `configurations` (only when an automatic configuration targets the twin).
+    Configurations,
     /// `capabilities` (device twins only).
     Capabilities,
 }
 
 impl TwinField {
     /// Every field, in the order the hub renders them.
-    pub const ALL: [TwinField; 17] = [
+    pub const ALL: [TwinField; 18] = [
         TwinField::DeviceId,
         TwinField::ModuleId,
         TwinField::Etag,
@@ -65,6 +67,7 @@ impl TwinField {
         TwinField::Version,
         TwinField::Tags,
         TwinField::Properties,
+        TwinField::Configurations,
         TwinField::Capabilities,
     ];
 
@@ -87,6 +90,7 @@ impl TwinField {
             TwinField::Version => "version",
             TwinField::Tags => "tags",
             TwinField::Properties => "properties",
+            TwinField::Configurations => "configurations",
             TwinField::Capabilities => "capabilities",
         }
     }
@@ -126,6 +130,13 @@ impl Identity {
             TwinField::Tags if twin.tags.is_empty() => return None,
             TwinField::Tags => Value::Object(twin.tags.clone()),
             TwinField::Properties => twin.properties_json(),
+            TwinField::Configurations if twin.configurations.is_empty() => return None,
+            TwinField::Configurations => Value::Object(
+                twin.configurations
+                    .iter()
+                    .map(|(id, status)| (id.clone(), json!({"status": status})))
+                    .collect(),
+            ),
             TwinField::Capabilities if self.module_id.is_some() => return None,
             TwinField::Capabilities => json!({"iotEdge": self.iot_edge}),
         })

@@ -1,6 +1,9 @@
 //! Who may call the service API: shared access policy SAS tokens (spec §2), or the
 //! emulator-only stand-in for Microsoft Entra (`--entra-token`).
 //!
+//! The explorer page's session cookie ([`SESSION_COOKIE`]) stands for the owner policy on
+//! same-origin requests without an `Authorization` header (`explorer_access.rs`).
+//!
 //! Every failure is `401 IotHubUnauthorizedAccess` with a message saying why; that includes a
 //! valid token whose policy lacks the needed right (IoT Hub uses 403 for quota errors, which
 //! the official Node SDK maps to `TooManyDevicesError`, so 401 is what clients can act on).
@@ -9,13 +12,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 use iothub_twin::auth::{SasToken, unix_time_now};
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::policies::Permission;
+use crate::policies::{Permission, constant_time_eq};
 
 /// What an endpoint needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,15 +72,72 @@ impl<P: Needs + Send> FromRequestParts<Arc<Hub>> for Authorized<P> {
     type Rejection = HubError;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, HubError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| HubError::unauthorized("the request has no Authorization header"))?
-            .to_str()
-            .map_err(|_| HubError::unauthorized("the Authorization header is not text"))?;
-        authorize(hub, header, P::REQUIREMENT)?;
+        authorize_headers(hub, &parts.headers, &parts.uri, P::REQUIREMENT)?;
         Ok(Self(PhantomData))
     }
+}
+
+/// The cookie holding an explorer session id.
+pub(crate) const SESSION_COOKIE: &str = "iothub-twin-explorer";
+
+/// Checks a request's `Authorization` header, or else its explorer session cookie.
+pub(crate) fn authorize_headers(
+    hub: &Hub,
+    headers: &HeaderMap,
+    uri: &Uri,
+    needed: Requirement,
+) -> Result<(), HubError> {
+    let Some(header) = headers.get(AUTHORIZATION) else {
+        if explorer_session(hub, headers, uri) {
+            return Ok(());
+        }
+        return Err(HubError::unauthorized(
+            "the request has no Authorization header",
+        ));
+    };
+    let header = header
+        .to_str()
+        .map_err(|_| HubError::unauthorized("the Authorization header is not text"))?;
+    authorize(hub, header, needed)
+}
+
+/// Whether the request carries a valid explorer session cookie and comes from the page's own
+/// origin: a browser names another site in `Origin` or `Sec-Fetch-Site`, and such a request
+/// gets no rights from the cookie. The request's own authority is the URI's under HTTP/2 and
+/// `Host` under HTTP/1.1.
+pub(crate) fn explorer_session(hub: &Hub, headers: &HeaderMap, uri: &Uri) -> bool {
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site != "same-origin" && site != "none");
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))
+        .unwrap_or_default();
+    let origin_matches = headers.get(ORIGIN).is_none_or(|origin| {
+        origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.strip_prefix("https://"))
+            == Some(authority)
+    });
+    !cross_site
+        && origin_matches
+        && session_id(headers).is_some_and(|id| hub.explorer_access().is_session(id))
+}
+
+/// The explorer session id from the `Cookie` headers.
+pub(crate) fn session_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE).then_some(value)
+        })
 }
 
 /// Checks an `Authorization` header value for `needed`.
@@ -116,9 +177,4 @@ pub(crate) fn authorize(hub: &Hub, header: &str, needed: Requirement) -> Result<
         )));
     }
     Ok(())
-}
-
-/// Compares without an early exit, so the time taken does not reveal a matching prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

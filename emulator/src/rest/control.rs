@@ -1,5 +1,6 @@
 //! The emulator's control API, for tests (not part of IoT Hub): open connections, dropping a
-//! device's connection, fault injection, and device certificates signed by the emulator CA.
+//! device's connection, fault injection, device certificates signed by the emulator CA, and
+//! applying the automatic configurations at once.
 //! Every route needs the owner policy (or the `--entra-token` stand-in).
 
 use std::sync::Arc;
@@ -31,6 +32,17 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
             "/emulator/devices/{device_id}/certificate",
             post(issue_certificate),
         )
+        .route("/emulator/configurations/apply", post(apply_configurations))
+}
+
+/// Applies the automatic configurations now, without waiting for `--configuration-interval`:
+/// `{"twinsChanged": N}`.
+async fn apply_configurations(
+    _: Authorized<Owner>,
+    State(hub): State<Arc<Hub>>,
+) -> Result<Response, HubError> {
+    let changed = hub.apply_configurations().await?;
+    Ok(ok_json(&json!({ "twinsChanged": changed }), None))
 }
 
 async fn list_connections(_: Authorized<Owner>, State(hub): State<Arc<Hub>>) -> Response {

@@ -1,7 +1,9 @@
 //! The REST API through the router, without sockets: every endpoint, status and error code.
 
 mod bulk_endpoint;
+mod configurations;
 mod harness;
+mod job_bulk_events;
 mod jobs_endpoint;
 mod openapi;
 mod query_endpoint;

@@ -29,7 +29,16 @@ async fn patch_desired(store: &Store, id: &str, n: u64) {
             let patch = json!({"n": n}).as_object().unwrap().clone();
             if let Some(change) = twin.service_patch(None, Some(&patch), "t1")? {
                 changes.touch(&id, None);
-                changes.notify(&crate::registry::IdentityKey::device(&id), change);
+                changes.twin_changed(
+                    &crate::registry::IdentityKey::device(&id),
+                    super::TwinChange {
+                        op: super::TwinOp::Update,
+                        version: twin.version,
+                        timestamp: "t1".to_owned(),
+                        desired: Some(change),
+                        body: serde_json::Value::Null,
+                    },
+                );
             }
             Ok(())
         })
@@ -119,7 +128,7 @@ async fn writes_after_close_are_refused() {
     store.close().await;
     let err = store
         .write(|_, changes| {
-            changes.delete_device("x");
+            changes.delete_device("x", "t1", serde_json::Value::Null);
             Ok(())
         })
         .await

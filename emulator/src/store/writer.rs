@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot, watch};
 
+use super::configurations::{self, ConfigurationRow};
 use super::{Changes, Op, StoreEvent};
 use crate::error::HubError;
 use crate::policies::Policies;
@@ -45,6 +46,7 @@ enum RowOp {
         module_id: String,
     },
     Job(super::jobs::JobRows),
+    Configuration(ConfigurationRow),
 }
 
 struct Batch {
@@ -154,16 +156,13 @@ impl Writer {
 
 fn row(registry: &Registry, op: Op) -> Option<RowOp> {
     match op {
-        Op::Put {
-            device_id,
-            module_id,
-        } => {
-            let (identity, twin) = registry.twin_of(&device_id, module_id.as_deref())?;
+        Op::Put(key) => {
+            let (identity, twin) = registry.find(&key).ok()?;
             let doc =
                 serde_json::to_string(&RecordRef { identity, twin }).expect("records serialize");
             Some(RowOp::Put {
-                device_id,
-                module_id: module_id.unwrap_or_default(),
+                device_id: key.device_id,
+                module_id: key.module_id.unwrap_or_default(),
                 doc,
             })
         }
@@ -180,6 +179,7 @@ fn row(registry: &Registry, op: Op) -> Option<RowOp> {
             targets,
             ids,
         } => super::jobs::rows(registry, &job_id, targets, ids).map(RowOp::Job),
+        Op::Configuration { id } => Some(RowOp::Configuration(configurations::row(registry, id))),
     }
 }
 
@@ -260,9 +260,18 @@ fn commit(connection: &mut Connection, group: &[Batch]) -> rusqlite::Result<()> 
                     delete_module.execute(params![device_id, module_id])?;
                 }
                 RowOp::Job(rows) => super::jobs::commit(&tx, rows)?,
+                RowOp::Configuration(_) => {}
             }
         }
     }
+    let configuration_rows = group
+        .iter()
+        .flat_map(|b| &b.rows)
+        .filter_map(|row| match row {
+            RowOp::Configuration(row) => Some(row),
+            _ => None,
+        });
+    configurations::write(&tx, configuration_rows)?;
     tx.commit()
 }
 
@@ -289,6 +298,7 @@ fn open_database(dir: &Path) -> anyhow::Result<Connection> {
              );",
         )
         .and_then(|()| connection.execute_batch(super::jobs::SCHEMA))
+        .and_then(|()| connection.execute_batch(configurations::SCHEMA))
         .with_context(|| {
             format!(
                 "initialising {} (is another emulator using this --data-dir?)",
@@ -350,5 +360,6 @@ fn load_registry(connection: &Connection) -> anyhow::Result<Registry> {
         }
     }
     super::jobs::load(connection, &mut registry)?;
+    configurations::load(connection, &mut registry)?;
     Ok(registry)
 }

@@ -15,8 +15,8 @@ use reqwest::Method;
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, SubscribeReasonCode};
 use serde_json::Value;
 
-use crate::common::Binary;
-use crate::common::mqtt::{RawClient, connect_packet};
+use iothub_twin_test_support::mqtt::{RawClient, connect_packet};
+use iothub_twin_test_support::{EmulatorProcess, Launch, Service};
 
 /// What the hub did with an attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,13 +56,13 @@ pub(crate) fn expect_refused(attack: &str, how: &str, got: Outcome, expected: Ou
 
 /// The emulator binary at `trace`, and the secrets used against it.
 pub(crate) struct Hub {
-    binary: Option<Binary>,
+    binary: Option<EmulatorProcess>,
     _dir: tempfile::TempDir,
     pub(crate) ca: String,
     pub(crate) https_port: u16,
     pub(crate) mqtt_port: u16,
     pub(crate) policies: Policies,
-    http: reqwest::Client,
+    http: Service,
     secrets: Mutex<BTreeSet<String>>,
 }
 
@@ -73,27 +73,20 @@ impl Hub {
         client_log();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let args = [
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--https-port",
-            "0",
-            "--mqtt-port",
-            "0",
-        ];
+        let launch = || {
+            Launch::new(env!("CARGO_BIN_EXE_iothub-twin-emulator"))
+                .data_dir(&data)
+                .free_ports()
+        };
         // The store is locked while the emulator runs: a first start makes the policies, which
         // are read from the stopped store, then the emulator runs again on the same data.
-        Binary::start(&args).terminate();
+        launch().log("info").start().terminate();
         let policies = read_policies(&data);
-        let binary = Binary::start_logging(&args, "trace");
-        let ca = std::fs::read_to_string(binary.ready["ca_cert"].as_str().unwrap()).unwrap();
-        let port = |name: &str| u16::try_from(binary.ready[name].as_u64().unwrap()).unwrap();
-        let (https_port, mqtt_port) = (port("https_port"), port("mqtt_port"));
-        let tls = crate::common::tls_config(&ca, rustls::DEFAULT_VERSIONS);
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .build()
-            .unwrap();
+        let binary = launch().log("trace").start();
+        let ca = binary.ca_pem();
+        let (https_port, mqtt_port) = (binary.ready.https_port, binary.ready.mqtt_port);
+        let tls = iothub_twin_test_support::tls_config(&ca, rustls::DEFAULT_VERSIONS);
+        let http = Service::with_tls(&binary.ready.service_connection_string, tls);
         let hub = Self {
             binary: Some(binary),
             _dir: dir,
@@ -154,7 +147,7 @@ impl Hub {
     /// Whether the emulator process is still running.
     pub(crate) fn is_running(&mut self) -> bool {
         let binary = self.binary.as_mut().unwrap();
-        binary.child.try_wait().unwrap().is_none()
+        binary.has_exited().is_none()
     }
 
     /// A SAS token for `resource` signed with `key` (`skn` = `policy`), valid for `ttl` s
@@ -195,32 +188,19 @@ impl Hub {
         authorization: &str,
         body: Option<&Value>,
     ) -> (Outcome, Value) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut request = self
+        let if_match = (method == Method::DELETE).then_some("*");
+        let answer = self
             .http
-            .request(
-                method.clone(),
-                format!(
-                    "https://localhost:{}{path}{sep}api-version=2021-04-12",
-                    self.https_port
-                ),
-            )
-            .header("authorization", authorization);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        if method == Method::DELETE {
-            request = request.header("if-match", "\"*\"");
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let code = response
-            .headers()
-            .get("iothub-errorcode")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let text = response.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        (Outcome::Http(status, code), json)
+            .send_as(authorization, method, path, body, if_match)
+            .await
+            .unwrap();
+        // A body that is not JSON counts as none here.
+        let json = if answer.body.is_string() {
+            Value::Null
+        } else {
+            answer.body
+        };
+        (Outcome::Http(answer.status, answer.error_code), json)
     }
 
     /// A REST call with the owner policy, which must succeed.
@@ -237,19 +217,14 @@ impl Hub {
     /// Sets a device's `status` (`enabled` / `disabled`), unconditionally.
     pub(crate) async fn set_status(&self, id: &str, status: &str) {
         let token = self.policy_token("iothubowner");
-        let response = self
+        let body = serde_json::json!({ "status": status });
+        let path = format!("/devices/{id}");
+        let answer = self
             .http
-            .put(format!(
-                "https://localhost:{}/devices/{id}?api-version=2021-04-12",
-                self.https_port
-            ))
-            .header("authorization", token)
-            .header("if-match", "\"*\"")
-            .json(&serde_json::json!({ "status": status }))
-            .send()
+            .send_as(&token, Method::PUT, &path, Some(&body), Some("*"))
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
+        assert_eq!(answer.status, 200);
     }
 
     /// Creates a SAS device; returns its primary key (remembered).

@@ -9,8 +9,8 @@ use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, SubscribeReasonCode};
 use serde_json::{Value, json};
 
-use crate::common::mqtt::{RawClient, connect_packet};
 use crate::hub::{Hub, Outcome, expect_refused};
+use iothub_twin_test_support::mqtt::{RawClient, connect_packet};
 
 #[tokio::test]
 async fn device_a_cannot_reach_device_b_over_mqtt() {

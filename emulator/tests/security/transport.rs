@@ -14,8 +14,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::common::mqtt::{Link, RawClient, connect_packet};
 use crate::hub::{Hub, Outcome, connect, expect_refused, not_authorized};
+use iothub_twin_test_support::mqtt::{Link, RawClient, connect_packet};
 
 /// Sends `bytes` over plain TCP and reads until the hub closes: `Closed` when it answered with
 /// nothing or a TLS alert, else what it said.

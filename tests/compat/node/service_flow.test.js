@@ -12,7 +12,7 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startEmulator, stopEmulator, stderrTail } = require('./emulator');
+const { startEmulator, stopEmulator, stderrTail } = require('../../node/emulator');
 
 const FLOW_SCRIPT = path.join(__dirname, 'service_flow.js');
 const SCENARIO_TIMEOUT_MS = 120_000;

@@ -1,168 +1,60 @@
 """Fixtures for the official-SDK compatibility tests: start the emulator binary, stop it after.
 
-The emulator is the binary built by `make compat` (`cargo build -p iothub-twin-emulator`):
-`target/$CARGO_BUILD_TARGET/debug/iothub-twin-emulator`, or `$IOTHUB_TWIN_EMULATOR` if set.
-It prints exactly one JSON "ready" line on stdout (DESIGN.md, "The emulator contract"); its logs
-go to stderr, which is written to `target/compat/` so the pipe can never fill.
-
 Two fixtures:
 * `emulator` (session): free ports, for the service SDK, which takes `HostName=host:port`.
 * `fixed_port_emulator` (module): MQTT on 8883 and HTTPS/WebSockets on 443, because the Python
   device SDK hard-codes those ports (spec/official-sdk-wire.md §2.1). Module scope, so the fixed
   ports are held only while the module that needs them runs.
 
-Every emulator is started under `setpriv --pdeathsig SIGTERM` (when available), so it is stopped
-even if pytest itself is killed (e.g. by the Makefile's overall timeout) before its teardown runs.
+The launcher itself is tests/python/emulator.py, shared with the package's own tests.
 """
 
-import json
+import contextlib
+import importlib.util
 import os
-import queue
 import secrets
-import shutil
-import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-READY_TIMEOUT_S = 60
-STOP_TIMEOUT_S = 10
-
-
-def emulator_binary() -> Path:
-    override = os.environ.get("IOTHUB_TWIN_EMULATOR")
-    if override:
-        return Path(override)
-    triple = os.environ.get("CARGO_BUILD_TARGET")
-    if not triple:
-        out = subprocess.run(["rustc", "-vV"], check=True, capture_output=True, text=True).stdout
-        triple = next(line[len("host: "):] for line in out.splitlines() if line.startswith("host: "))
-    return REPO_ROOT / "target" / triple.strip() / "debug" / "iothub-twin-emulator"
-
-
-class Emulator:
-    """A running emulator process and its parsed ready line."""
-
-    def __init__(self, proc, ready, stderr_path):
-        self.proc = proc
-        self.ready = ready
-        self.stderr_path = stderr_path
-        self.entra_token = None
-
-    @property
-    def connection_string(self) -> str:
-        return self.ready["service_connection_string"]
-
-    @property
-    def ca_cert(self) -> str:
-        return self.ready["ca_cert"]
-
-    def stderr_tail(self, lines=40) -> str:
-        try:
-            text = Path(self.stderr_path).read_text(errors="replace")
-        except OSError:
-            return "(no stderr file)"
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def start_emulator(name: str, https_port: int, mqtt_port: int = 0, extra_args=()) -> Emulator:
-    binary = emulator_binary()
-    if not binary.is_file():
-        pytest.fail(
-            f"emulator binary not found at {binary}: build it with "
-            "`cargo build --locked -p iothub-twin-emulator` (make compat does) "
-            "or set IOTHUB_TWIN_EMULATOR"
-        )
-    log_dir = REPO_ROOT / "target" / "compat"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    stderr_path = log_dir / f"emulator-{name}.stderr"
-    args = [
-        str(binary),
-        "--in-memory",
-        "--bind", "127.0.0.1",
-        "--mqtt-port", str(mqtt_port),
-        "--https-port", str(https_port),
-        "--hostname", "localhost",
-        *extra_args,
-    ]
-    setpriv = shutil.which("setpriv")
-    if setpriv:
-        # The emulator gets SIGTERM when pytest dies, whatever the way (setpriv execs into it, so
-        # proc.pid is the emulator's pid).
-        args = [setpriv, "--pdeathsig", "SIGTERM", "--", *args]
-    with open(stderr_path, "wb") as stderr_file:
-        proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file
-        )
-
-    # Read exactly one line, with a timeout, on a thread; then keep draining stdout so the
-    # emulator can never block on a full pipe.
-    lines: "queue.Queue[bytes]" = queue.Queue()
-
-    def pump():
-        first = True
-        for raw in proc.stdout:
-            if first:
-                lines.put(raw)
-                first = False
-        if first:
-            lines.put(b"")  # EOF before any line
-
-    threading.Thread(target=pump, name=f"emulator-{name}-stdout", daemon=True).start()
-    emu = Emulator(proc, None, stderr_path)
-    try:
-        raw = lines.get(timeout=READY_TIMEOUT_S)
-    except queue.Empty:
-        stop_emulator(emu)
-        pytest.fail(f"emulator printed no ready line within {READY_TIMEOUT_S}s; stderr:\n{emu.stderr_tail()}")
-    if not raw:
-        code = proc.wait(timeout=STOP_TIMEOUT_S)
-        pytest.fail(f"emulator exited (code {code}) before its ready line; stderr:\n{emu.stderr_tail()}")
-    try:
-        ready = json.loads(raw)
-    except ValueError:
-        stop_emulator(emu)
-        pytest.fail(f"emulator's first stdout line is not JSON: {raw!r}")
-    emu.ready = ready
-    for key in ("event", "hostname", "https_port", "ca_cert", "service_connection_string"):
-        if key not in ready:
-            stop_emulator(emu)
-            pytest.fail(f"ready line lacks {key!r}: {raw!r}")
-    if ready["event"] != "ready":
-        stop_emulator(emu)
-        pytest.fail(f"first stdout line is not a ready event: {raw!r}")
-    return emu
-
-
-def stop_emulator(emu: Emulator) -> None:
-    proc = emu.proc
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT_S)
+_spec = importlib.util.spec_from_file_location(
+    "iothub_twin_test_emulator", Path(__file__).resolve().parents[2] / "python" / "emulator.py"
+)
+assert _spec is not None and _spec.loader is not None
+_emulator = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_emulator)
+Emulator = _emulator.Emulator
+REPO_ROOT = _emulator.REPO_ROOT
+emulator_binary = _emulator.emulator_binary
+start_emulator = _emulator.start_emulator
+stop_emulator = _emulator.stop_emulator
 
 
 @pytest.fixture(scope="session")
 def emulator():
     """The emulator on a free HTTPS port (the Python service SDK takes HostName=localhost:PORT)."""
     emu = start_emulator("python", https_port=0)
-    # The machine presets REQUESTS_CA_BUNDLE to the system bundle: override it unconditionally.
-    # requests reads it per request (spec/official-sdk-wire.md §2.3); restore it afterwards.
+    try:
+        with trusting(emu):
+            yield emu
+    finally:
+        stop_emulator(emu)
+
+
+@contextlib.contextmanager
+def trusting(emu: Emulator):
+    """REQUESTS_CA_BUNDLE set to the emulator's CA, restored afterwards. The machine presets it
+    to the system bundle: override it unconditionally. requests reads it per request
+    (spec/official-sdk-wire.md §2.3)."""
     saved = os.environ.get("REQUESTS_CA_BUNDLE")
     os.environ["REQUESTS_CA_BUNDLE"] = emu.ca_cert
     try:
-        yield emu
+        yield
     finally:
         if saved is None:
             os.environ.pop("REQUESTS_CA_BUNDLE", None)
         else:
             os.environ["REQUESTS_CA_BUNDLE"] = saved
-        stop_emulator(emu)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 // lib/index.d.ts cannot drift from the API the tests exercise.
 import {
   Client, DeviceTwin, Mqtt, MqttWs, Registry, Twin, Query, errors, type ErrorCode, type TokenCredential,
+  type Configuration, type RegistryStatistics,
 } from 'iothub-twin';
 import * as native from 'iothub-twin/index.js';
 
@@ -56,6 +57,21 @@ async function service(cs: string, credential: TokenCredential): Promise<void> {
   }
   query.next((err, items) => console.log(items?.length));
   query.nextAsTwin((err, twins) => twins?.forEach((t) => t.update({}, () => undefined)));
+  const configuration: Configuration = {
+    id: 'plant-wide',
+    targetCondition: "tags.plant = 'north'",
+    content: { deviceContent: { 'properties.desired.telemetry.interval': 30 } },
+    priority: 1,
+    metrics: { queries: { slow: 'SELECT deviceId FROM devices' } },
+  };
+  const { responseBody: added } = await registry.addConfiguration(configuration);
+  registry.getConfiguration('plant-wide', (err, c) => console.log(c?.systemMetrics?.results?.appliedCount));
+  const all: Configuration[] = (await registry.getConfigurations()).responseBody;
+  await registry.updateConfiguration({ ...added, priority: 2 });
+  registry.updateConfiguration(added, true, (err, c) => console.log(c?.etag));
+  await registry.removeConfiguration('plant-wide');
+  const statistics: RegistryStatistics = (await registry.getRegistryStatistics()).responseBody;
+  console.log(all.length, statistics.totalDeviceCount);
 }
 
 function handle(err: unknown): ErrorCode | undefined {
@@ -74,3 +90,18 @@ async function raw(cs: string): Promise<void> {
 }
 
 export { device, service, handle, raw };
+
+// Parity names (type-checked only).
+import { ModuleClient, SharedAccessSignature, ServiceSharedAccessSignature, ConnectionString, clientFromConnectionString } from 'iothub-twin';
+async function parityUsage(host: string, key: string): Promise<void> {
+  const sas = SharedAccessSignature.create(host, 'dev', key, Math.floor(Date.now() / 1000) + 60);
+  const moduleClient = ModuleClient.fromSharedAccessSignature(sas.toString(), Mqtt);
+  const configured: { type: 'TransportConfigured' } = await moduleClient.setOptions({ keepalive: 30, tokenRenewal: { tokenValidTimeInSeconds: 600, tokenRenewalMarginInSeconds: 60 } });
+  const updated = await moduleClient.updateSharedAccessSignature(sas.toString());
+  const needs: boolean = updated.needToReconnect;
+  const service: string = ServiceSharedAccessSignature.create(host, 'owner', key, 0).toString();
+  const parts: { [name: string]: string } = ConnectionString.parse(ConnectionString.createWithSharedAccessKey(host, 'dev', key));
+  const client = clientFromConnectionString(service);
+  void [configured, needs, parts, client];
+}
+void parityUsage;

@@ -1,9 +1,9 @@
 //! Reliability harnesses (crash safety, network faults), run against the emulator
 //! *binary* by `make reliability` (CI sizes) and `make soak-crash` (full sizes). The tests live
-//! in `tests/`; this library holds what they share: the emulator process, a fault-injecting TCP
-//! proxy, the sizes and seed read from the environment, and process/runtime sampling.
+//! in `tests/`; this library holds what they share: a fault-injecting TCP proxy, the sizes and
+//! seed read from the environment, and process/runtime sampling (the emulator process comes
+//! from `iothub-twin-test-support`).
 
-pub mod emulator;
 pub mod ledger;
 pub mod proxy;
 pub mod sampling;

@@ -25,12 +25,12 @@ use iothub_twin::twin::TwinCollection;
 use iothub_twin::{
     DeviceClient, DeviceClientOptions, RetryPolicy, ServiceClient, ServiceClientOptions,
 };
-use iothub_twin_reliability::emulator::EmulatorProcess;
 use iothub_twin_reliability::ledger::{Ledger, Section, totals};
 use iothub_twin_reliability::proxy::ChaosProxy;
 use iothub_twin_reliability::view::{DesiredView, keep_desired_view, lock};
 use iothub_twin_reliability::writers::{Pace, write_desired, write_reported};
 use iothub_twin_reliability::{env_size, seeded_rng, service_connection_string_via};
+use iothub_twin_test_support::EmulatorProcess;
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use serde_json::{Value, json};

@@ -60,6 +60,7 @@ impl HttpSend for MockSender {
                 Scripted::Respond(response) => Ok(response),
                 Scripted::Fail(reason) => Err(TransportError {
                     reason: reason.to_owned(),
+                    proxy_refused: false,
                 }),
                 Scripted::Hang => futures::future::pending().await,
             }

@@ -77,6 +77,8 @@ async fn the_pager_reports_pages_and_continuation_tokens() {
     assert!(pager.has_more_results());
     let first = pager.next_page().await.unwrap().unwrap();
     assert_eq!(first.item_type, Some(QueryItemType::Twin));
+    // The header passes through as sent (the official SDKs hand it on unchanged).
+    assert_eq!(serde_json::to_value(&first).unwrap()["type"], "Twin");
     assert_eq!(first.continuation.as_deref(), Some("tok+/="));
     assert_eq!(pager.continuation_token(), Some("tok+/="));
     assert!(pager.has_more_results());
@@ -133,6 +135,7 @@ async fn raw_items_for_projections_and_aggregates() {
     let mut pager = client.query(sql, QueryOptions::default());
     let page = pager.next_page().await.unwrap().unwrap();
     assert_eq!(page.item_type, Some(QueryItemType::Raw));
+    assert_eq!(page.item_type_as_sent.as_deref(), Some("raw"));
     // An empty continuation is treated as none, so a query cannot loop forever.
     assert_eq!(page.continuation, None);
     assert!(!pager.has_more_results());

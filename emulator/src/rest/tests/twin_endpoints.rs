@@ -140,6 +140,8 @@ async fn which_counters_move_on_which_write() {
         ("AAAAAAAAAAI=", 3)
     );
     assert_eq!(t["properties"]["desired"]["$version"], 1);
+    let tags_only = notifications.try_recv().unwrap();
+    assert_eq!(tags_only.desired(), None, "the device is told nothing");
     assert_eq!(notifications.try_recv().unwrap_err(), TryRecvError::Empty);
 
     // A patch that changes nothing moves nothing and notifies nobody.

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::TryRecvError;
 
 use super::harness::{Hub, Reply};
+use crate::store::StoreEvent;
 
 const V: &str = "api-version=2021-04-12";
 
@@ -123,6 +124,12 @@ async fn patching_tags_to_null_clears_them_without_telling_the_device() {
             cleared.body["properties"]["desired"]["$version"],
             set.body["properties"]["desired"]["$version"]
         );
+        // The change is announced (tags now empty), the device is told nothing.
+        let StoreEvent::TwinChanged { change, .. } = events.try_recv().unwrap() else {
+            panic!("expected the twin change");
+        };
+        assert_eq!(change.body["tags"], json!({"site": null, "rack": null}));
+        assert_eq!(change.desired, None);
         assert_eq!(events.try_recv().unwrap_err(), TryRecvError::Empty);
         assert!(twin(&hub, path).await.get("tags").is_none());
     }

@@ -2,21 +2,18 @@
 
 #![allow(dead_code)] // each test file uses some of these
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use iothub_twin::auth::{SasToken, ServiceAuth, ServiceConnectionString, unix_time_now};
-use iothub_twin::tls::{Trust, client_config};
+use iothub_twin::tls::Trust;
 use iothub_twin::{DeviceClientOptions, RetryPolicy};
 use iothub_twin_emulator::{EmulatorConfig, RunningEmulator};
+use iothub_twin_test_support::Service;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 pub(crate) struct Hub {
     pub(crate) emulator: RunningEmulator,
-    http: reqwest::Client,
-    base: String,
-    token: String,
+    http: Service,
 }
 
 impl Hub {
@@ -24,32 +21,8 @@ impl Hub {
         let emulator = RunningEmulator::start(EmulatorConfig::ephemeral())
             .await
             .unwrap();
-        let cs: ServiceConnectionString = emulator.service_connection_string().parse().unwrap();
-        let ServiceAuth::SharedAccessKey(key) = &cs.auth else {
-            unreachable!()
-        };
-        let token = SasToken::generate(
-            &cs.host_name.to_string(),
-            key,
-            Some(&cs.key_name),
-            unix_time_now() + 3600,
-        );
-        let tls = client_config(
-            &Trust::Pem(emulator.ca_cert_pem.clone()),
-            &[b"http/1.1"],
-            None,
-        )
-        .unwrap();
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(Arc::unwrap_or_clone(tls))
-            .build()
-            .unwrap();
-        Self {
-            base: format!("https://{}", cs.host_name),
-            token: token.expose_secret().to_owned(),
-            emulator,
-            http,
-        }
+        let http = Service::new(&emulator.service_connection_string(), &emulator.ca_cert_pem);
+        Self { emulator, http }
     }
 
     pub(crate) async fn rest(
@@ -58,28 +31,10 @@ impl Hub {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut request = self
-            .http
-            .request(
-                method,
-                format!("{}{path}{sep}api-version=2021-04-12", self.base),
-            )
-            .header("authorization", &self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap()
-            },
-        )
+        self.http
+            .send(method, path, body.as_ref(), None)
+            .await
+            .unwrap()
     }
 
     /// PUT with `If-Match: "*"` (an unconditional update).
@@ -89,20 +44,13 @@ impl Hub {
         path: &str,
         body: Value,
     ) -> Value {
-        let response = self
+        let (status, answer) = self
             .http
-            .request(
-                method,
-                format!("{}{path}?api-version=2021-04-12", self.base),
-            )
-            .header("authorization", &self.token)
-            .header("if-match", "\"*\"")
-            .json(&body)
-            .send()
+            .send(method, path, Some(&body), Some("*"))
             .await
             .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
-        response.json().await.unwrap()
+        assert!((200..300).contains(&status), "{status}");
+        answer
     }
 
     /// Creates a SAS device; returns its connection string.

@@ -1,6 +1,6 @@
 'use strict';
-// Starting and stopping the emulator binary for the Node compatibility tests (not a test file:
-// `node --test` only runs *.test.js here).
+// Starting and stopping the emulator binary for the Node test suites: tests/node and the official-SDK
+// compatibility tests in tests/compat/node (not a test file: `node --test` runs *.test.js only).
 //
 // The binary is `target/$CARGO_BUILD_TARGET/debug/iothub-twin-emulator`, or $IOTHUB_TWIN_EMULATOR.
 // It prints exactly one JSON ready line on stdout (DESIGN.md, "The emulator contract"); its stderr
@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 

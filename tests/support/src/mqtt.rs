@@ -24,18 +24,23 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 const MAX: usize = 1024 * 1024;
 
 /// How the client reaches the hub.
-pub(crate) enum Link {
+#[allow(missing_debug_implementations)] // the streams have no Debug
+pub enum Link {
+    /// MQTT over TLS.
     Tls(Box<TlsStream<TcpStream>>),
+    /// MQTT over WebSockets over TLS.
     Ws(Box<WebSocketStream<TlsStream<TcpStream>>>),
 }
 
-pub(crate) struct RawClient {
+/// One raw MQTT connection: packets in and out, nothing else.
+#[allow(missing_debug_implementations)] // the streams have no Debug
+pub struct RawClient {
     link: Link,
     buffer: BytesMut,
 }
 
 /// TLS to `port` trusting `ca_pem`, optionally presenting a client certificate.
-pub(crate) async fn tls(
+pub async fn tls(
     port: u16,
     ca_pem: &str,
     client_cert: Option<(&str, &str)>,
@@ -69,7 +74,7 @@ pub(crate) async fn tls(
 }
 
 /// A CONNECT as the official SDKs send it: clean session 0, username with api-version.
-pub(crate) fn connect_packet(client_id: &str, password: Option<String>, clean: bool) -> Connect {
+pub fn connect_packet(client_id: &str, password: Option<String>, clean: bool) -> Connect {
     let mut connect = Connect::new(client_id);
     connect.keep_alive = 60;
     connect.clean_session = clean;
@@ -81,7 +86,7 @@ pub(crate) fn connect_packet(client_id: &str, password: Option<String>, clean: b
 }
 
 /// A device (or module, with `resource` ending in `/modules/m`) SAS token valid for `ttl` s.
-pub(crate) fn sas(resource: &str, key_base64: &str, ttl: i64) -> String {
+pub fn sas(resource: &str, key_base64: &str, ttl: i64) -> String {
     let key = SharedAccessKey::from_base64(key_base64).unwrap();
     let expiry = (unix_time_now() as i64 + ttl) as u64;
     SasToken::generate(resource, &key, None, expiry)
@@ -90,24 +95,22 @@ pub(crate) fn sas(resource: &str, key_base64: &str, ttl: i64) -> String {
 }
 
 impl RawClient {
-    pub(crate) fn over(link: Link) -> Self {
+    /// A client over an open link.
+    pub fn over(link: Link) -> Self {
         Self {
             link,
             buffer: BytesMut::new(),
         }
     }
 
-    pub(crate) async fn tls(port: u16, ca_pem: &str) -> Self {
+    /// A client over TLS to `port` on localhost, trusting `ca_pem`.
+    pub async fn tls(port: u16, ca_pem: &str) -> Self {
         Self::over(Link::Tls(Box::new(tls(port, ca_pem, None).await)))
     }
 
     /// WebSocket upgrade at `/$iothub/websocket` asking for `subprotocol`; returns the
     /// subprotocol the server echoed.
-    pub(crate) async fn websocket(
-        port: u16,
-        ca_pem: &str,
-        subprotocol: &str,
-    ) -> (Self, Option<String>) {
+    pub async fn websocket(port: u16, ca_pem: &str, subprotocol: &str) -> (Self, Option<String>) {
         let stream = tls(port, ca_pem, None).await;
         let mut request =
             format!("wss://localhost:{port}/$iothub/websocket?iothub-no-client-cert=true")
@@ -126,13 +129,15 @@ impl RawClient {
         (Self::over(Link::Ws(Box::new(socket))), echoed)
     }
 
-    pub(crate) async fn send(&mut self, packet: Packet) {
+    /// Sends one packet.
+    pub async fn send(&mut self, packet: Packet) {
         let mut bytes = BytesMut::new();
         packet.write(&mut bytes, MAX).unwrap();
         self.send_bytes(&bytes).await;
     }
 
-    pub(crate) async fn send_bytes(&mut self, bytes: &[u8]) {
+    /// Sends raw bytes (e.g. a malformed packet).
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
         let result = match &mut self.link {
             Link::Tls(stream) => stream
                 .write_all(bytes)
@@ -149,18 +154,19 @@ impl RawClient {
     }
 
     /// The next packet, `None` when the hub closed the connection, panics after `within`.
-    pub(crate) async fn recv_within(&mut self, within: Duration) -> Option<Packet> {
+    pub async fn recv_within(&mut self, within: Duration) -> Option<Packet> {
         tokio::time::timeout(within, self.recv_packet())
             .await
             .expect("no packet and no close in time")
     }
 
-    pub(crate) async fn recv(&mut self) -> Option<Packet> {
+    /// The next packet, or `None` when the hub closed the connection.
+    pub async fn recv(&mut self) -> Option<Packet> {
         self.recv_within(Duration::from_secs(10)).await
     }
 
     /// Whether nothing arrives (and the connection stays open) for `quiet`.
-    pub(crate) async fn silent_for(&mut self, quiet: Duration) -> bool {
+    pub async fn silent_for(&mut self, quiet: Duration) -> bool {
         tokio::time::timeout(quiet, self.recv_packet())
             .await
             .is_err()
@@ -188,7 +194,7 @@ impl RawClient {
     }
 
     /// CONNECT and the CONNACK's (session present, return code).
-    pub(crate) async fn connect(
+    pub async fn connect(
         &mut self,
         connect: Connect,
     ) -> (bool, rumqttc::mqttbytes::v4::ConnectReturnCode) {
@@ -201,7 +207,7 @@ impl RawClient {
 
     /// Subscribes to the twin responses and desired patches (QoS 1, packet id 1) and checks
     /// the hub granted both, as a device does right after connecting.
-    pub(crate) async fn subscribe_twin_topics(&mut self) {
+    pub async fn subscribe_twin_topics(&mut self) {
         let granted = self
             .subscribe(
                 &[
@@ -217,7 +223,8 @@ impl RawClient {
         );
     }
 
-    pub(crate) async fn subscribe(
+    /// Subscribes to `filters`; the SUBACK's return codes.
+    pub async fn subscribe(
         &mut self,
         filters: &[(&str, QoS)],
         pkid: u16,
@@ -235,7 +242,7 @@ impl RawClient {
     }
 
     /// Publishes at QoS 1 (PUBACK expected first) or QoS 0.
-    pub(crate) async fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS, pkid: u16) {
+    pub async fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS, pkid: u16) {
         let mut publish = Publish::new(topic, qos, payload.to_vec());
         publish.pkid = if qos == QoS::AtMostOnce { 0 } else { pkid };
         self.send(Packet::Publish(publish)).await;
@@ -248,7 +255,7 @@ impl RawClient {
     }
 
     /// The next PUBLISH from the hub (acknowledged when QoS 1).
-    pub(crate) async fn next_publish(&mut self) -> Publish {
+    pub async fn next_publish(&mut self) -> Publish {
         match self.recv().await {
             Some(Packet::Publish(publish)) => {
                 if publish.qos == QoS::AtLeastOnce {

@@ -1,0 +1,2 @@
+/** Absolute path of the iothub-twin-emulator binary in this package. */
+export declare const binaryPath: string;
