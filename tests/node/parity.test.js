@@ -29,14 +29,11 @@ const OUT = new Set(Object.values(OUT_OF_SCOPE).flat());
 // In scope, not done yet (each listed in bindings-node/README.md as open).
 const KNOWN_GAPS = new Set([
   'IoTHubTokenCredentials', 'DigitalTwinClient',
+  // The registry's blob import/export jobs (they need an Azure Storage container).
+  'importDevicesFromBlob', 'importDevicesFromBlobByIdentity', 'exportDevicesToBlob',
+  'exportDevicesToBlobByIdentity', 'getJob', 'listJobs', 'cancelJob',
 ]);
 
-// Open here and being added on another branch: may exist or not.
-const IN_FLIGHT = new Set([
-  'JobClient', 'addDevices', 'updateDevices', 'removeDevices', 'importDevicesFromBlob',
-  'importDevicesFromBlobByIdentity', 'exportDevicesToBlob', 'exportDevicesToBlobByIdentity', 'getJob', 'listJobs',
-  'cancelJob',
-]);
 
 const SKIP = new Set(['length', 'name', 'prototype', 'caller', 'arguments', 'constructor']);
 function members(cls) {
@@ -96,7 +93,7 @@ test('every official twin name exists in iothub-twin', () => {
   const missing = [];
   const closed = [];
   for (const [label, key, value] of pairs()) {
-    if (OUT.has(key) || IN_FLIGHT.has(key)) continue;
+    if (OUT.has(key)) continue;
     if (KNOWN_GAPS.has(key)) { if (value !== undefined) closed.push(label); continue; }
     if (value === undefined) missing.push(label);
   }
