@@ -70,3 +70,13 @@ pub(crate) fn to_json(value: impl serde::Serialize) -> iothub_twin::Result<serde
 pub(crate) fn throw<T>(env: &Env, result: iothub_twin::Result<T>) -> napi::Result<T> {
     result.map_err(|error| js_error(env, &error))
 }
+
+/// A Promise settled with a call on a clone of `handle` (a core client), its answer as JSON and
+/// its error through the core's error table: the whole body of a binding method.
+macro_rules! call {
+    ($handle:expr, $env:ident, |$client:ident| $body:expr) => {{
+        let $client = $handle.clone();
+        $crate::error::settle($env, async move { $body.await }, $crate::error::to_json)
+    }};
+}
+pub(crate) use call;

@@ -7,7 +7,7 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::error::{settle, throw, to_json};
+use crate::error::{call, throw};
 use crate::service::{JsServiceClient, parse};
 
 /// Scheduled jobs and bulk registry operations of one hub.
@@ -18,13 +18,6 @@ pub struct JsFleetClient {
 }
 
 type Answer<'env> = napi::Result<PromiseRaw<'env, Value>>;
-
-macro_rules! call {
-    ($self:ident, $env:ident, |$jobs:ident| $body:expr) => {{
-        let $jobs = $self.jobs.clone();
-        settle($env, async move { $body.await }, to_json)
-    }};
-}
 
 #[napi]
 impl JsFleetClient {
@@ -41,19 +34,19 @@ impl JsFleetClient {
     #[napi(ts_return_type = "Promise<any>")]
     pub fn create_job<'env>(&self, env: &'env Env, request: Value) -> Answer<'env> {
         let request: JobRequest = throw(env, parse(request, "job request"))?;
-        call!(self, env, |jobs| jobs.create_job(&request))
+        call!(self.jobs, env, |jobs| jobs.create_job(&request))
     }
 
     /// `GET /jobs/v2/{jobId}`.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn get_job<'env>(&self, env: &'env Env, job_id: String) -> Answer<'env> {
-        call!(self, env, |jobs| jobs.get_job(&job_id))
+        call!(self.jobs, env, |jobs| jobs.get_job(&job_id))
     }
 
     /// `POST /jobs/v2/{jobId}/cancel`.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn cancel_job<'env>(&self, env: &'env Env, job_id: String) -> Answer<'env> {
-        call!(self, env, |jobs| jobs.cancel_job(&job_id))
+        call!(self.jobs, env, |jobs| jobs.cancel_job(&job_id))
     }
 
     /// One page of jobs: `{ items, continuationToken }`.
@@ -70,7 +63,7 @@ impl JsFleetClient {
             page_size,
             continuation: continuation_token,
         };
-        call!(self, env, |jobs| jobs.query_jobs_page(
+        call!(self.jobs, env, |jobs| jobs.query_jobs_page(
             job_type.as_deref(),
             job_status.as_deref(),
             &options
@@ -81,7 +74,7 @@ impl JsFleetClient {
     #[napi(ts_return_type = "Promise<any>")]
     pub fn bulk<'env>(&self, env: &'env Env, items: Value) -> Answer<'env> {
         let items: Vec<ExportImportDevice> = throw(env, parse(items, "list of bulk items"))?;
-        call!(self, env, |jobs| jobs
+        call!(self.jobs, env, |jobs| jobs
             .service_client()
             .bulk_registry_operation(&items))
     }
@@ -90,7 +83,7 @@ impl JsFleetClient {
     #[napi(ts_return_type = "Promise<any>")]
     pub fn add_devices<'env>(&self, env: &'env Env, devices: Value) -> Answer<'env> {
         let devices: Vec<Device> = throw(env, parse(devices, "list of devices"))?;
-        call!(self, env, |jobs| jobs
+        call!(self.jobs, env, |jobs| jobs
             .service_client()
             .add_devices(&devices))
     }
@@ -104,7 +97,7 @@ impl JsFleetClient {
         force: bool,
     ) -> Answer<'env> {
         let devices: Vec<Device> = throw(env, parse(devices, "list of devices"))?;
-        call!(self, env, |jobs| jobs
+        call!(self.jobs, env, |jobs| jobs
             .service_client()
             .update_devices(&devices, force))
     }
@@ -118,7 +111,7 @@ impl JsFleetClient {
         force: bool,
     ) -> Answer<'env> {
         let devices: Vec<Device> = throw(env, parse(devices, "list of devices"))?;
-        call!(self, env, |jobs| jobs
+        call!(self.jobs, env, |jobs| jobs
             .service_client()
             .remove_devices(&devices, force))
     }

@@ -13,7 +13,7 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::error::{settle, throw, to_json};
+use crate::error::{call, settle, throw};
 use crate::options::ServiceOptions;
 
 /// Scope of IoT Hub's Microsoft Entra tokens.
@@ -46,14 +46,6 @@ impl TokenProvider for JsTokenProvider {
         let token = promise.await.map_err(failed)?;
         Ok(format!("Bearer {token}"))
     }
-}
-
-/// `settle` over a call on a clone of the client, its answer as JSON.
-macro_rules! call {
-    ($self:ident, $env:ident, |$client:ident| $body:expr) => {{
-        let $client = $self.inner.clone();
-        settle($env, async move { $body.await }, to_json)
-    }};
 }
 
 /// A JSON argument as the core type it describes.
@@ -117,7 +109,7 @@ impl JsServiceClient {
     /// `GET /twins/{deviceId}`.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn get_twin<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
-        call!(self, env, |c| c.get_twin(&device_id))
+        call!(self.inner, env, |c| c.get_twin(&device_id))
     }
 
     /// `GET /twins/{deviceId}/modules/{moduleId}`.
@@ -128,7 +120,8 @@ impl JsServiceClient {
         device_id: String,
         module_id: String,
     ) -> Answer<'env> {
-        call!(self, env, |c| c.get_module_twin(&device_id, &module_id))
+        call!(self.inner, env, |c| c
+            .get_module_twin(&device_id, &module_id))
     }
 
     /// `PATCH /twins/{deviceId}` with `If-Match: etag` (`*` when absent); the updated twin.
@@ -140,7 +133,7 @@ impl JsServiceClient {
         patch: Value,
         etag: Option<String>,
     ) -> Answer<'env> {
-        call!(self, env, |c| c.update_twin(
+        call!(self.inner, env, |c| c.update_twin(
             &device_id,
             &patch,
             etag.as_deref()
@@ -157,7 +150,7 @@ impl JsServiceClient {
         patch: Value,
         etag: Option<String>,
     ) -> Answer<'env> {
-        call!(self, env, |c| c.update_module_twin(
+        call!(self.inner, env, |c| c.update_module_twin(
             &device_id,
             &module_id,
             &patch,
@@ -174,7 +167,7 @@ impl JsServiceClient {
         twin: Value,
         etag: Option<String>,
     ) -> Answer<'env> {
-        call!(self, env, |c| c.replace_twin(
+        call!(self.inner, env, |c| c.replace_twin(
             &device_id,
             &twin,
             etag.as_deref()
@@ -191,7 +184,7 @@ impl JsServiceClient {
         twin: Value,
         etag: Option<String>,
     ) -> Answer<'env> {
-        call!(self, env, |c| c.replace_module_twin(
+        call!(self.inner, env, |c| c.replace_module_twin(
             &device_id,
             &module_id,
             &twin,
@@ -204,7 +197,7 @@ impl JsServiceClient {
     #[napi(ts_return_type = "Promise<any>")]
     pub fn create_device<'env>(&self, env: &'env Env, device: Value) -> Answer<'env> {
         let device: Device = throw(env, parse(device, "device"))?;
-        call!(self, env, |c| c.create_device(&device))
+        call!(self.inner, env, |c| c.create_device(&device))
     }
 
     /// `PUT /devices/{deviceId}/modules/{moduleId}`: creates a module (`{deviceId, moduleId,
@@ -212,13 +205,13 @@ impl JsServiceClient {
     #[napi(ts_return_type = "Promise<any>")]
     pub fn create_module<'env>(&self, env: &'env Env, module: Value) -> Answer<'env> {
         let module: Module = throw(env, parse(module, "module"))?;
-        call!(self, env, |c| c.create_module(&module))
+        call!(self.inner, env, |c| c.create_module(&module))
     }
 
     /// `GET /devices/{deviceId}`.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn get_device<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
-        call!(self, env, |c| c.get_device(&device_id))
+        call!(self.inner, env, |c| c.get_device(&device_id))
     }
 
     /// `DELETE /devices/{deviceId}` with `If-Match: etag` (`*` when absent).
@@ -250,7 +243,7 @@ impl JsServiceClient {
             page_size,
             continuation: continuation_token,
         };
-        call!(self, env, |c| c.query_page(&sql, &options))
+        call!(self.inner, env, |c| c.query_page(&sql, &options))
     }
 
     /// `PUT /devices/{deviceId}` with `If-Match: etag` (`*` when absent): updates a device.
@@ -262,13 +255,14 @@ impl JsServiceClient {
         etag: Option<String>,
     ) -> Answer<'env> {
         let device: Device = throw(env, parse(device, "device"))?;
-        call!(self, env, |c| c.update_device(&device, etag.as_deref()))
+        call!(self.inner, env, |c| c
+            .update_device(&device, etag.as_deref()))
     }
 
     /// `GET /devices?top=`: device identities.
     #[napi(ts_return_type = "Promise<any[]>")]
     pub fn list_devices<'env>(&self, env: &'env Env, top: Option<u32>) -> Answer<'env> {
-        call!(self, env, |c| c.list_devices(top))
+        call!(self.inner, env, |c| c.list_devices(top))
     }
 
     /// `GET /devices/{deviceId}/modules/{moduleId}`.
@@ -279,7 +273,7 @@ impl JsServiceClient {
         device_id: String,
         module_id: String,
     ) -> Answer<'env> {
-        call!(self, env, |c| c.get_module(&device_id, &module_id))
+        call!(self.inner, env, |c| c.get_module(&device_id, &module_id))
     }
 
     /// `PUT /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag`: updates a module.
@@ -291,7 +285,8 @@ impl JsServiceClient {
         etag: Option<String>,
     ) -> Answer<'env> {
         let module: Module = throw(env, parse(module, "module"))?;
-        call!(self, env, |c| c.update_module(&module, etag.as_deref()))
+        call!(self.inner, env, |c| c
+            .update_module(&module, etag.as_deref()))
     }
 
     /// `DELETE /devices/{deviceId}/modules/{moduleId}` with `If-Match: etag` (`*` when absent).
@@ -315,14 +310,14 @@ impl JsServiceClient {
     /// `GET /devices/{deviceId}/modules`.
     #[napi(ts_return_type = "Promise<any[]>")]
     pub fn list_modules<'env>(&self, env: &'env Env, device_id: String) -> Answer<'env> {
-        call!(self, env, |c| c.list_modules(&device_id))
+        call!(self.inner, env, |c| c.list_modules(&device_id))
     }
 
     /// `PUT /configurations/{id}`: creates a configuration.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn create_configuration<'env>(&self, env: &'env Env, configuration: Value) -> Answer<'env> {
         let configuration: Configuration = throw(env, parse(configuration, "configuration"))?;
-        call!(self, env, |c| c.create_configuration(&configuration))
+        call!(self.inner, env, |c| c.create_configuration(&configuration))
     }
 
     /// `GET /configurations/{id}`.
@@ -332,13 +327,13 @@ impl JsServiceClient {
         env: &'env Env,
         configuration_id: String,
     ) -> Answer<'env> {
-        call!(self, env, |c| c.get_configuration(&configuration_id))
+        call!(self.inner, env, |c| c.get_configuration(&configuration_id))
     }
 
     /// `GET /configurations?top=N`.
     #[napi(ts_return_type = "Promise<any[]>")]
     pub fn get_configurations<'env>(&self, env: &'env Env, top: Option<u32>) -> Answer<'env> {
-        call!(self, env, |c| c.get_configurations(top))
+        call!(self.inner, env, |c| c.get_configurations(top))
     }
 
     /// `PUT /configurations/{id}` with `If-Match: etag` (`*` when absent).
@@ -350,7 +345,7 @@ impl JsServiceClient {
         etag: Option<String>,
     ) -> Answer<'env> {
         let configuration: Configuration = throw(env, parse(configuration, "configuration"))?;
-        call!(self, env, |c| c
+        call!(self.inner, env, |c| c
             .update_configuration(&configuration, etag.as_deref()))
     }
 
@@ -375,12 +370,12 @@ impl JsServiceClient {
     #[napi(ts_return_type = "Promise<any>")]
     pub fn test_configuration_queries<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
         let input: ConfigurationQueriesTestInput = throw(env, parse(input, "queries test input"))?;
-        call!(self, env, |c| c.test_configuration_queries(&input))
+        call!(self.inner, env, |c| c.test_configuration_queries(&input))
     }
 
     /// `GET /statistics/devices`.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn get_device_registry_statistics<'env>(&self, env: &'env Env) -> Answer<'env> {
-        call!(self, env, |c| c.get_device_registry_statistics())
+        call!(self.inner, env, |c| c.get_device_registry_statistics())
     }
 }

@@ -22,3 +22,16 @@ pub(crate) fn from_py<T: DeserializeOwned>(value: &Bound<'_, PyAny>, what: &str)
 pub(crate) fn to_py<T: Serialize + ?Sized>(value: &T) -> PyResult<Py<PyAny>> {
     Python::attach(|py| Ok(pythonize::pythonize(py, value)?.unbind()))
 }
+
+/// `future_into_py` over a call on a clone of `handle` (a core client), converting the answer to
+/// Python and the error through the core's error table: the whole body of a binding method.
+macro_rules! call {
+    ($handle:expr, $py:ident, |$client:ident| $body:expr) => {{
+        let $client = $handle.clone();
+        pyo3_async_runtimes::tokio::future_into_py($py, async move {
+            let answer = $body.await.map_err($crate::error::to_py_err)?;
+            $crate::convert::to_py(&answer)
+        })
+    }};
+}
+pub(crate) use call;

@@ -3,26 +3,14 @@
 
 use iothub_twin::service::{ExportImportDevice, JobClient, JobRequest, QueryOptions};
 use pyo3::prelude::*;
-use pyo3_async_runtimes::tokio::future_into_py;
 
-use crate::convert::{from_py, to_py};
-use crate::error::to_py_err;
+use crate::convert::{call, from_py};
 use crate::service::PyServiceClient;
 
 /// Scheduled jobs and bulk registry operations of one hub.
 #[pyclass(name = "FleetClient", module = "iothub_twin._native", frozen)]
 pub(crate) struct PyFleetClient {
     jobs: JobClient,
-}
-
-macro_rules! call {
-    ($self:ident, $py:ident, |$jobs:ident| $body:expr) => {{
-        let $jobs = $self.jobs.clone();
-        future_into_py($py, async move {
-            let answer = $body.await.map_err(to_py_err)?;
-            to_py(&answer)
-        })
-    }};
 }
 
 #[pymethods]
@@ -42,15 +30,15 @@ impl PyFleetClient {
         request: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request: JobRequest = from_py(request, "the job request")?;
-        call!(self, py, |jobs| jobs.create_job(&request))
+        call!(self.jobs, py, |jobs| jobs.create_job(&request))
     }
 
     fn get_job<'py>(&self, py: Python<'py>, job_id: String) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |jobs| jobs.get_job(&job_id))
+        call!(self.jobs, py, |jobs| jobs.get_job(&job_id))
     }
 
     fn cancel_job<'py>(&self, py: Python<'py>, job_id: String) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |jobs| jobs.cancel_job(&job_id))
+        call!(self.jobs, py, |jobs| jobs.cancel_job(&job_id))
     }
 
     /// One page of jobs: `{"items": [...], "continuationToken": ...}`.
@@ -67,7 +55,7 @@ impl PyFleetClient {
             page_size,
             continuation: continuation_token,
         };
-        call!(self, py, |jobs| jobs.query_jobs_page(
+        call!(self.jobs, py, |jobs| jobs.query_jobs_page(
             job_type.as_deref(),
             job_status.as_deref(),
             &options
@@ -77,7 +65,7 @@ impl PyFleetClient {
     /// `POST /devices` with a list of `ExportImportDevice` dicts.
     fn bulk<'py>(&self, py: Python<'py>, items: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let items: Vec<ExportImportDevice> = from_py(items, "the bulk items")?;
-        call!(self, py, |jobs| jobs
+        call!(self.jobs, py, |jobs| jobs
             .service_client()
             .bulk_registry_operation(&items))
     }

@@ -9,10 +9,9 @@ use iothub_twin::service::{
 };
 use iothub_twin::{Error, ServiceClient};
 use pyo3::prelude::*;
-use pyo3_async_runtimes::tokio::future_into_py;
 use serde_json::Value;
 
-use crate::convert::{from_py, to_py};
+use crate::convert::{call, from_py};
 use crate::error::to_py_err;
 use crate::options::service_options;
 
@@ -61,17 +60,6 @@ impl TokenProvider for SlotProvider {
     }
 }
 
-/// `future_into_py` over a call on a clone of the client, converting the answer to Python.
-macro_rules! call {
-    ($self:ident, $py:ident, |$client:ident| $body:expr) => {{
-        let $client = $self.inner.clone();
-        future_into_py($py, async move {
-            let answer = $body.await.map_err(to_py_err)?;
-            to_py(&answer)
-        })
-    }};
-}
-
 #[pymethods]
 impl PyServiceClient {
     /// A client from a service connection string; `ca_pem` replaces the system roots.
@@ -105,7 +93,7 @@ impl PyServiceClient {
     }
 
     fn get_twin<'py>(&self, py: Python<'py>, device_id: String) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_twin(&device_id))
+        call!(self.inner, py, |c| c.get_twin(&device_id))
     }
 
     fn get_module_twin<'py>(
@@ -114,7 +102,8 @@ impl PyServiceClient {
         device_id: String,
         module_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_module_twin(&device_id, &module_id))
+        call!(self.inner, py, |c| c
+            .get_module_twin(&device_id, &module_id))
     }
 
     #[pyo3(signature = (device_id, patch, etag = None))]
@@ -126,7 +115,7 @@ impl PyServiceClient {
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let patch: Value = from_py(patch, "the twin patch")?;
-        call!(self, py, |c| c.update_twin(
+        call!(self.inner, py, |c| c.update_twin(
             &device_id,
             &patch,
             etag.as_deref()
@@ -143,7 +132,7 @@ impl PyServiceClient {
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let patch: Value = from_py(patch, "the twin patch")?;
-        call!(self, py, |c| c.update_module_twin(
+        call!(self.inner, py, |c| c.update_module_twin(
             &device_id,
             &module_id,
             &patch,
@@ -160,7 +149,7 @@ impl PyServiceClient {
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let twin: Value = from_py(twin, "the twin")?;
-        call!(self, py, |c| c.replace_twin(
+        call!(self.inner, py, |c| c.replace_twin(
             &device_id,
             &twin,
             etag.as_deref()
@@ -177,7 +166,7 @@ impl PyServiceClient {
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let twin: Value = from_py(twin, "the twin")?;
-        call!(self, py, |c| c.replace_module_twin(
+        call!(self.inner, py, |c| c.replace_module_twin(
             &device_id,
             &module_id,
             &twin,
@@ -198,7 +187,7 @@ impl PyServiceClient {
             page_size,
             continuation: continuation_token,
         };
-        call!(self, py, |c| c.query_page(&query, &options))
+        call!(self.inner, py, |c| c.query_page(&query, &options))
     }
 
     fn create_device<'py>(
@@ -207,11 +196,11 @@ impl PyServiceClient {
         device: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let device: Device = from_py(device, "the device")?;
-        call!(self, py, |c| c.create_device(&device))
+        call!(self.inner, py, |c| c.create_device(&device))
     }
 
     fn get_device<'py>(&self, py: Python<'py>, device_id: String) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_device(&device_id))
+        call!(self.inner, py, |c| c.get_device(&device_id))
     }
 
     #[pyo3(signature = (device_id, etag = None))]
@@ -221,7 +210,8 @@ impl PyServiceClient {
         device_id: String,
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.delete_device(&device_id, etag.as_deref()))
+        call!(self.inner, py, |c| c
+            .delete_device(&device_id, etag.as_deref()))
     }
 
     fn create_module<'py>(
@@ -230,7 +220,7 @@ impl PyServiceClient {
         module: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let module: Module = from_py(module, "the module")?;
-        call!(self, py, |c| c.create_module(&module))
+        call!(self.inner, py, |c| c.create_module(&module))
     }
 
     fn get_module<'py>(
@@ -239,7 +229,7 @@ impl PyServiceClient {
         device_id: String,
         module_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_module(&device_id, &module_id))
+        call!(self.inner, py, |c| c.get_module(&device_id, &module_id))
     }
 
     #[pyo3(signature = (device_id, module_id, etag = None))]
@@ -250,7 +240,7 @@ impl PyServiceClient {
         module_id: String,
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.delete_module(
+        call!(self.inner, py, |c| c.delete_module(
             &device_id,
             &module_id,
             etag.as_deref()
@@ -265,12 +255,13 @@ impl PyServiceClient {
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let device: Device = from_py(device, "the device")?;
-        call!(self, py, |c| c.update_device(&device, etag.as_deref()))
+        call!(self.inner, py, |c| c
+            .update_device(&device, etag.as_deref()))
     }
 
     #[pyo3(signature = (top = None))]
     fn list_devices<'py>(&self, py: Python<'py>, top: Option<u32>) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.list_devices(top))
+        call!(self.inner, py, |c| c.list_devices(top))
     }
 
     #[pyo3(signature = (module, etag = None))]
@@ -281,11 +272,12 @@ impl PyServiceClient {
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let module: Module = from_py(module, "the module")?;
-        call!(self, py, |c| c.update_module(&module, etag.as_deref()))
+        call!(self.inner, py, |c| c
+            .update_module(&module, etag.as_deref()))
     }
 
     fn list_modules<'py>(&self, py: Python<'py>, device_id: String) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.list_modules(&device_id))
+        call!(self.inner, py, |c| c.list_modules(&device_id))
     }
 
     fn create_configuration<'py>(
@@ -294,7 +286,7 @@ impl PyServiceClient {
         configuration: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let configuration: Configuration = from_py(configuration, "the configuration")?;
-        call!(self, py, |c| c.create_configuration(&configuration))
+        call!(self.inner, py, |c| c.create_configuration(&configuration))
     }
 
     fn get_configuration<'py>(
@@ -302,7 +294,7 @@ impl PyServiceClient {
         py: Python<'py>,
         configuration_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_configuration(&configuration_id))
+        call!(self.inner, py, |c| c.get_configuration(&configuration_id))
     }
 
     #[pyo3(signature = (top = None))]
@@ -311,7 +303,7 @@ impl PyServiceClient {
         py: Python<'py>,
         top: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_configurations(top))
+        call!(self.inner, py, |c| c.get_configurations(top))
     }
 
     #[pyo3(signature = (configuration, etag = None))]
@@ -322,7 +314,7 @@ impl PyServiceClient {
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let configuration: Configuration = from_py(configuration, "the configuration")?;
-        call!(self, py, |c| c
+        call!(self.inner, py, |c| c
             .update_configuration(&configuration, etag.as_deref()))
     }
 
@@ -333,7 +325,7 @@ impl PyServiceClient {
         configuration_id: String,
         etag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c
+        call!(self.inner, py, |c| c
             .delete_configuration(&configuration_id, etag.as_deref()))
     }
 
@@ -343,14 +335,14 @@ impl PyServiceClient {
         input: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let input: ConfigurationQueriesTestInput = from_py(input, "the queries")?;
-        call!(self, py, |c| c.test_configuration_queries(&input))
+        call!(self.inner, py, |c| c.test_configuration_queries(&input))
     }
 
     fn get_device_registry_statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_device_registry_statistics())
+        call!(self.inner, py, |c| c.get_device_registry_statistics())
     }
 
     fn get_service_statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        call!(self, py, |c| c.get_service_statistics())
+        call!(self.inner, py, |c| c.get_service_statistics())
     }
 }
